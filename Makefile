@@ -1,0 +1,20 @@
+# The two commands of the README, and the pieces behind them.
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: deps demo test pgtap lint docs clean
+
+deps:            ## install what is missing (Debian packages, .venv)
+	@scripts/bootstrap
+
+demo: deps       ## embedded PostgreSQL, migrate, run the incident scenarios, print the checks
+	$(BIN)/ledgerguard demo
+
+test: deps       ## the whole suite: pgTAP files (pg_prove) and pytest, on an embedded cluster
+	$(BIN)/pytest
+
+docs: deps       ## regenerate docs generated from code
+	$(BIN)/python -m ledgerguard.errors > docs/errors.md
+
+clean:
+	rm -rf .ledgerguard $(VENV)

@@ -1,0 +1,70 @@
+"""Alembic environment of ledgerguard.
+
+Guarantees:
+- online, a session-level advisory lock in ledgerguard's own key space is
+  taken before Alembic reads the current revision, so two concurrent
+  `migrate` runs serialize: the second sees what the first applied;
+- lock_timeout and statement_timeout are set after that lock is held: a DDL
+  step that would queue behind a long transaction fails fast instead of
+  blocking every query behind it;
+- each revision runs in its own transaction.
+"""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine, pool, text
+
+from ledgerguard.db import MIGRATION_LOCK, sqlalchemy_url
+
+config = context.config
+dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
+lock_timeout = config.attributes.get("lock_timeout") or os.environ.get("LEDGERGUARD_LOCK_TIMEOUT", "5s")
+statement_timeout = config.attributes.get("statement_timeout") or os.environ.get("LEDGERGUARD_STATEMENT_TIMEOUT", "30min")
+
+SESSION_SETUP = [
+    f"SET lock_timeout = '{lock_timeout}'",
+    f"SET statement_timeout = '{statement_timeout}'",
+]
+
+
+def run_migrations_offline() -> None:
+    context.configure(
+        url=sqlalchemy_url(dsn) if dsn else "postgresql+psycopg://",
+        literal_binds=True,
+        transaction_per_migration=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+    with context.begin_transaction():
+        for statement in SESSION_SETUP:
+            context.execute(statement)
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    if not dsn:
+        raise SystemExit("no database: pass --dsn or set LEDGERGUARD_DSN")
+    engine = create_engine(sqlalchemy_url(dsn), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:ns, :key)"), MIGRATION_LOCK)
+        connection.commit()
+        try:
+            for statement in SESSION_SETUP:
+                connection.execute(text(statement))
+            connection.commit()
+            context.configure(connection=connection, transaction_per_migration=True)
+            with context.begin_transaction():
+                context.run_migrations()
+            connection.commit()
+        finally:
+            connection.rollback()
+            connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), MIGRATION_LOCK)
+            connection.commit()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

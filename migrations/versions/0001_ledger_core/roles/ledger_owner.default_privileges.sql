@@ -1,0 +1,3 @@
+-- Nothing ledger_owner creates is executable by PUBLIC unless a file grants it.
+ALTER DEFAULT PRIVILEGES FOR ROLE ledger_owner REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER DEFAULT PRIVILEGES FOR ROLE ledger_owner REVOKE USAGE ON TYPES FROM PUBLIC;

@@ -1,0 +1,17 @@
+INSERT INTO ledger.currencies (code, minor_units, name) VALUES
+    ('USD', 2, 'US Dollar'),
+    ('EUR', 2, 'Euro'),
+    ('GBP', 2, 'Pound Sterling'),
+    ('ZAR', 2, 'Rand'),
+    ('CHF', 2, 'Swiss Franc'),
+    ('CAD', 2, 'Canadian Dollar'),
+    ('AUD', 2, 'Australian Dollar'),
+    ('NGN', 2, 'Naira'),
+    ('KES', 2, 'Kenyan Shilling'),
+    ('INR', 2, 'Indian Rupee'),
+    ('JPY', 0, 'Yen'),
+    ('KRW', 0, 'Won'),
+    ('BHD', 3, 'Bahraini Dinar'),
+    ('KWD', 3, 'Kuwaiti Dinar'),
+    ('JOD', 3, 'Jordanian Dinar'),
+    ('CLF', 4, 'Unidad de Fomento');

@@ -1,0 +1,91 @@
+"""A thin Python client of the ledger API.
+
+Each method calls one SQL function by name and returns what it returns; an
+error with an ``LG`` SQLSTATE comes back as its ``ledgerguard.errors``
+exception (the psycopg error is chained as ``__cause__``). On an autocommit
+connection every call is its own transaction, so the COMMIT-time zero-sum
+check is reported by the call itself; otherwise call :meth:`Ledger.commit`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from ledgerguard.errors import from_psycopg
+
+Leg = Mapping[str, Any] | tuple[str, Decimal | int | str]
+
+
+@contextmanager
+def translated_errors() -> Iterator[None]:
+    """Re-raise psycopg errors with an LG SQLSTATE as ledgerguard exceptions."""
+    try:
+        yield
+    except psycopg.Error as error:
+        mapped = from_psycopg(error)
+        if mapped is error:
+            raise
+        raise mapped from error
+
+
+def _legs(legs: Iterable[Leg]) -> list[dict[str, str]]:
+    out = []
+    for leg in legs:
+        wallet, amount = (leg["wallet"], leg["amount"]) if isinstance(leg, Mapping) else leg
+        out.append({"wallet": wallet, "amount": str(amount)})
+    return out
+
+
+class Ledger:
+    """The application API (role ledger_app) over one psycopg connection."""
+
+    def __init__(self, conn: psycopg.Connection):
+        self.conn = conn
+
+    @classmethod
+    def connect(cls, dsn: str, **kwargs: Any) -> "Ledger":
+        return cls(psycopg.connect(dsn, autocommit=True, **kwargs))
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Ledger":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def call(self, function: str, *args: Any) -> Any:
+        """SELECT function(args…) and return the single value."""
+        placeholders = ", ".join(["%s"] * len(args))
+        with translated_errors():
+            row = self.conn.execute(f"SELECT {function}({placeholders})", args).fetchone()
+        return row[0]
+
+    def rows(self, function: str, *args: Any) -> list[tuple]:
+        """SELECT * FROM function(args…)."""
+        placeholders = ", ".join(["%s"] * len(args))
+        with translated_errors():
+            return self.conn.execute(f"SELECT * FROM {function}({placeholders})", args).fetchall()
+
+    def commit(self) -> None:
+        with translated_errors():
+            self.conn.commit()
+
+    # -- wallets and postings ------------------------------------------------------
+
+    def create_wallet(self, code: str, kind: str, currency: str, allow_negative: bool = False) -> int:
+        return self.call("ledger.create_wallet", code, kind, currency, allow_negative)
+
+    def post_transaction(self, idempotency_key: str, kind: str, legs: Iterable[Leg],
+                         reference: str | None = None) -> int:
+        return self.call("ledger.post_transaction", idempotency_key, kind, Jsonb(_legs(legs)), reference)
+
+    def wallet_balance(self, wallet: str) -> Decimal:
+        return self.call("ledger.wallet_balance", wallet)

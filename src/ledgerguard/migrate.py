@@ -1,0 +1,52 @@
+"""Alembic, driven from Python: upgrade, downgrade, offline SQL, current revision."""
+
+from __future__ import annotations
+
+import io
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from ledgerguard import resources
+
+
+def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Config:
+    cfg = Config(output_buffer=output) if output is not None else Config()
+    cfg.set_main_option("script_location", str(resources.migrations_dir()))
+    cfg.attributes["dsn"] = dsn
+    return cfg
+
+
+def upgrade(dsn: str, revision: str = "head") -> None:
+    command.upgrade(alembic_config(dsn), revision)
+
+
+def downgrade(dsn: str, revision: str) -> None:
+    command.downgrade(alembic_config(dsn), revision)
+    if revision == "base":
+        # Alembic keeps its bookkeeping table; at base nothing of ours stays.
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute("DROP TABLE IF EXISTS public.alembic_version")
+
+
+def offline_sql(revision: str = "head", start: str | None = None) -> str:
+    """The SQL a DBA reviews: every statement `upgrade` would run."""
+    buffer = io.StringIO()
+    target = f"{start}:{revision}" if start else revision
+    command.upgrade(alembic_config(None, output=buffer), target, sql=True)
+    return buffer.getvalue()
+
+
+def head() -> str:
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
+def current(dsn: str) -> str | None:
+    with psycopg.connect(dsn) as conn:
+        exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
+        if not exists:
+            return None
+        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
+        return row[0] if row else None

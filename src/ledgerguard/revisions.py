@@ -1,0 +1,126 @@
+"""Frozen SQL copies of the migrations, and new revisions made from sql/.
+
+Each revision ``migrations/versions/NNNN_slug.py`` has a folder
+``NNNN_slug/`` holding frozen copies of the sql/ files it deploys, at their
+sql/-relative paths. The newest frozen copy of a file must equal sql/ (a test
+checks it); `scripts/new-revision` freezes whatever differs.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic.script import ScriptDirectory
+
+from ledgerguard import resources
+from ledgerguard.migrate import alembic_config
+
+
+@dataclass(frozen=True)
+class Revision:
+    revision: str
+    path: Path
+
+    @property
+    def folder(self) -> Path:
+        return self.path.with_suffix("")
+
+
+def ordered_revisions() -> list[Revision]:
+    """Revisions from the first to the head."""
+    script = ScriptDirectory.from_config(alembic_config(None))
+    walked = list(script.walk_revisions("base", "heads"))
+    return [Revision(r.revision, Path(r.path)) for r in reversed(walked)]
+
+
+def newest_frozen_copies() -> dict[str, Path]:
+    """sql/-relative path -> newest frozen copy of that file."""
+    newest: dict[str, Path] = {}
+    for rev in ordered_revisions():
+        if not rev.folder.is_dir():
+            continue
+        for path in rev.folder.rglob("*.sql"):
+            newest[path.relative_to(rev.folder).as_posix()] = path
+    return newest
+
+
+def changed_files() -> list[str]:
+    """Manifest files whose sql/ text differs from their newest frozen copy."""
+    frozen = newest_frozen_copies()
+    root = resources.sql_dir()
+    return [rel for rel in resources.manifest()
+            if rel not in frozen or frozen[rel].read_text() != (root / rel).read_text()]
+
+
+_CREATES = [
+    (re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+([\w.]+)\s*\(", re.I), "DROP FUNCTION IF EXISTS {0};"),
+    (re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+([\w.]+)", re.I), "DROP VIEW IF EXISTS {0};"),
+    (re.compile(r"CREATE\s+TABLE\s+([\w.]+)", re.I), "DROP TABLE IF EXISTS {0};"),
+    (re.compile(r"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+(\w+)[\s\S]*?\sON\s+([\w.]+)", re.I),
+     "DROP TRIGGER IF EXISTS {0} ON {1};"),
+]
+
+
+def drops_for(text: str) -> list[str]:
+    """DROP statements undoing the CREATEs of a new file, last created first."""
+    found: list[tuple[int, str]] = []
+    for pattern, template in _CREATES:
+        for match in pattern.finditer(text):
+            found.append((match.start(), template.format(*match.groups())))
+    return [statement for _, statement in sorted(found, reverse=True)]
+
+
+def new_revision(message: str) -> Path:
+    """Freeze the changed sql/ files into a new revision; returns its .py file."""
+    changed = changed_files()
+    if not changed:
+        raise SystemExit("sql/ equals the newest frozen copies: nothing to freeze")
+    revisions = ordered_revisions()
+    previous = revisions[-1] if revisions else None
+    number = f"{int(previous.revision) + 1:04d}" if previous else "0001"
+    slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
+    versions = resources.migrations_dir() / "versions"
+    pyfile = versions / f"{number}_{slug}.py"
+    folder = pyfile.with_suffix("")
+    frozen_before = newest_frozen_copies()
+    sql_root = resources.sql_dir()
+
+    apply, restore, drops, by_hand = [], {}, [], []
+    for rel in changed:
+        target = folder / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(sql_root / rel, target)
+        if rel in frozen_before and rel.startswith("tables/"):
+            by_hand.append(rel)  # a table changes through ALTER, written by hand
+            continue
+        apply.append(rel)
+        if rel in frozen_before:
+            restore[rel] = frozen_before[rel].parent.relative_to(versions).parts[0]
+        else:
+            drops = drops_for(target.read_text()) + drops
+
+    lines = [
+        f'"""{message}', "", f"Revision ID: {number}", f"Revises: {previous.revision if previous else ''}", '"""', "",
+        "from ledgerguard.deploy import apply_frozen, execute_batches, restore_frozen", "",
+        f"revision = {number!r}", f"down_revision = {previous.revision if previous else None!r}",
+        "branch_labels = None", "depends_on = None", "",
+        f"# Frozen copies in {folder.name}/, in build order.",
+        f"UPGRADE = {apply!r}", "",
+        "# Replaced objects: the revision folder that holds the copy a downgrade restores.",
+        f"RESTORE = {restore!r}", "",
+        "# New objects, dropped by the downgrade (run as ledger_owner).",
+        f"DROP = {drops!r}", "", "",
+        "def upgrade() -> None:",
+    ]
+    if by_hand:
+        lines += [f"    # {rel} changed: write its ALTER TABLE here; the frozen copy is for comparison only."
+                  for rel in by_hand]
+        lines += ["    raise NotImplementedError('write the ALTER TABLE statements for the changed tables')"]
+    lines += ["    apply_frozen(__file__, UPGRADE)", "", "", "def downgrade() -> None:",
+              "    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;'])",
+              "    restore_frozen(__file__, RESTORE)", ""]
+    pyfile.write_text("\n".join(lines))
+    return pyfile

@@ -1,0 +1,170 @@
+"""Test harness: a real PostgreSQL 15, real roles, real parallel connections.
+
+- One embedded cluster per test run (started in pytest_configure, stopped in
+  pytest_unconfigure, also after a failure or Ctrl-C). Set
+  LEDGERGUARD_TEST_HOST / _PORT / _USER to use an existing server instead.
+- pytest-postgresql's `postgresql_noproc` builds a template database once
+  (migrated to head, pgTAP and plpgsql_check installed); every test that
+  asks for `db` gets its own database cloned from it.
+- Login roles lg_app, lg_oncall, lg_auditor and lg_dba hold the group roles a
+  user would have; tests act through them, not only as superuser.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+
+import psycopg
+import pytest
+from pytest_postgresql import factories
+
+from ledgerguard import migrate
+from ledgerguard.client import Ledger
+from ledgerguard.cluster import EmbeddedCluster
+
+LOGIN_ROLES = {
+    "lg_app": "ledger_app",
+    "lg_oncall": "ledger_oncall",
+    "lg_auditor": "ledger_auditor",
+    "lg_dba": "ledger_migrator",
+}
+
+_cluster: EmbeddedCluster | None = None
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--soak", action="store_true", help="run the long soak variants too")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    global _cluster
+    if os.environ.get("LEDGERGUARD_TEST_PORT"):
+        host = os.environ.get("LEDGERGUARD_TEST_HOST", "127.0.0.1")
+        port = int(os.environ["LEDGERGUARD_TEST_PORT"])
+        user = os.environ.get("LEDGERGUARD_TEST_USER", "postgres")
+    else:
+        # fsync off: tests crash the server process, never the machine.
+        _cluster = EmbeddedCluster("test", settings={"fsync": "off", "full_page_writes": "off"}).start()
+        host, port, user = "127.0.0.1", _cluster.port, _cluster.superuser
+    config.option.postgresql_host = host
+    config.option.postgresql_port = port
+    config.option.postgresql_user = user
+    config.option.postgresql_dbname = "lgtest"
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _cluster is not None:
+        _cluster.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--soak"):
+        return
+    skip = pytest.mark.skip(reason="soak variant: run with --soak")
+    for item in items:
+        if "soak" in item.keywords:
+            item.add_marker(skip)
+
+
+def server_dsn(config: pytest.Config, dbname: str, user: str | None = None) -> str:
+    o = config.option
+    return f"postgresql://{user or o.postgresql_user}@{o.postgresql_host}:{o.postgresql_port}/{dbname}"
+
+
+def prepare_template(host: str, port: int, user: str, dbname: str, **_: object) -> None:
+    """pytest-postgresql loader: the template every test database is cloned from."""
+    dsn = f"postgresql://{user}@{host}:{port}/{dbname}"
+    migrate.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for login, group in LOGIN_ROLES.items():
+            conn.execute(
+                f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{login}') "
+                f"THEN CREATE ROLE {login} LOGIN; END IF; END $$")
+            conn.execute(f"GRANT {group} TO {login}")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pgtap")
+        conn.execute("CREATE EXTENSION IF NOT EXISTS plpgsql_check")
+
+
+postgresql_noproc = factories.postgresql_noproc(load=[prepare_template])
+db = factories.postgresql("postgresql_noproc")
+
+
+@pytest.fixture
+def dsn(db: psycopg.Connection, pytestconfig: pytest.Config) -> str:
+    """Superuser DSN of this test's own migrated database."""
+    return server_dsn(pytestconfig, db.info.dbname)
+
+
+@pytest.fixture
+def connect(dsn: str, pytestconfig: pytest.Config) -> Iterator[Callable[..., psycopg.Connection]]:
+    """connect(login='lg_app', autocommit=True) -> a new connection to this test's database."""
+    opened: list[psycopg.Connection] = []
+    dbname = psycopg.conninfo.conninfo_to_dict(dsn)["dbname"]
+
+    def _connect(login: str | None = "lg_app", autocommit: bool = True, **kwargs) -> psycopg.Connection:
+        conn = psycopg.connect(server_dsn(pytestconfig, dbname, login), autocommit=autocommit, **kwargs)
+        opened.append(conn)
+        return conn
+
+    yield _connect
+    for conn in opened:
+        conn.close()
+
+
+@pytest.fixture
+def app(connect) -> Ledger:
+    """The ledger API as an application login (member of ledger_app)."""
+    return Ledger(connect("lg_app"))
+
+
+@pytest.fixture
+def owner(connect) -> psycopg.Connection:
+    """A session acting as ledger_owner: writes the tables directly."""
+    conn = connect(None)
+    conn.execute("SET ROLE ledger_owner")
+    return conn
+
+
+@pytest.fixture
+def empty_database(pytestconfig: pytest.Config) -> Iterator[Callable[[], str]]:
+    """empty_database() -> DSN of a new database with nothing of ours in it."""
+    created: list[str] = []
+    admin = server_dsn(pytestconfig, "postgres")
+
+    def _create() -> str:
+        name = f"lg_empty_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        created.append(name)
+        return server_dsn(pytestconfig, name)
+
+    yield _create
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in reversed(created):
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def run_parallel(workers: int, task: Callable[[int, threading.Barrier], object]) -> list[object]:
+    """Run task(i, barrier) in `workers` threads released together; re-raise the first failure."""
+    barrier = threading.Barrier(workers)
+    results: list[object] = [None] * workers
+    errors: list[BaseException] = []
+
+    def _run(i: int) -> None:
+        try:
+            results[i] = task(i, barrier)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+            barrier.abort()
+
+    threads = [threading.Thread(target=_run, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    if errors:
+        raise errors[0]
+    return results
