@@ -55,6 +55,8 @@ def run_migrations_online() -> None:
                 connection.execute(text(statement))
             connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
+            # Read under the lock: what this run started from.
+            config.attributes["revision_before"] = context.get_context().get_current_revision()
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

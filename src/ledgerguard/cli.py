@@ -8,6 +8,7 @@ removes it again (also on Ctrl-C).
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,11 +56,10 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
         click.echo(migrations.offline_sql(revision), nl=False)
         return
     with database(ctx, migrated=False) as dsn:
-        before = migrations.current(dsn)
         if downgrade_to:
-            migrations.downgrade(dsn, downgrade_to)
+            before = migrations.downgrade(dsn, downgrade_to)
         else:
-            migrations.upgrade(dsn, revision)
+            before = migrations.upgrade(dsn, revision)
         click.echo(f"revision {before or 'base'} -> {migrations.current(dsn) or 'base'}")
 
 
@@ -85,3 +85,19 @@ def demo(ctx: click.Context) -> None:
 
     with database(ctx) as dsn:
         scenarios.run(dsn, click.echo)
+
+
+@main.command()
+@click.pass_context
+def serve(ctx: click.Context) -> None:
+    """Start a migrated throwaway cluster, print its DSN, wait for Ctrl-C."""
+    if ctx.obj["dsn"]:
+        raise click.UsageError("serve starts its own embedded cluster; drop --dsn / LEDGERGUARD_DSN")
+    with database(ctx) as dsn:
+        click.echo(f"LEDGERGUARD_DSN={dsn}")
+        click.echo(f"psql {dsn}    # Ctrl-C here stops and removes the cluster")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

@@ -19,16 +19,22 @@ def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Conf
     return cfg
 
 
-def upgrade(dsn: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(dsn), revision)
+def upgrade(dsn: str, revision: str = "head") -> str | None:
+    """Upgrade; returns the revision found under the migration lock (None = base)."""
+    cfg = alembic_config(dsn)
+    command.upgrade(cfg, revision)
+    return cfg.attributes.get("revision_before")
 
 
-def downgrade(dsn: str, revision: str) -> None:
-    command.downgrade(alembic_config(dsn), revision)
+def downgrade(dsn: str, revision: str) -> str | None:
+    """Downgrade; returns the revision found under the migration lock."""
+    cfg = alembic_config(dsn)
+    command.downgrade(cfg, revision)
     if revision == "base":
         # Alembic keeps its bookkeeping table; at base nothing of ours stays.
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS public.alembic_version")
+    return cfg.attributes.get("revision_before")
 
 
 def offline_sql(revision: str = "head", start: str | None = None) -> str:

@@ -15,10 +15,10 @@ DECLARE
     v_currency    text;
     v_minor       smallint;
     v_amount      numeric;
-    v_wallet_ids  bigint[] := '{}';
-    v_codes       text[] := '{}';
-    v_currencies  text[] := '{}';
-    v_amounts     numeric[] := '{}';
+    v_wallet_ids  bigint[] := '{}'::bigint[];
+    v_codes       text[] := '{}'::text[];
+    v_currencies  text[] := '{}'::text[];
+    v_amounts     numeric[] := '{}'::numeric[];
     v_unbalanced  text;
     v_fingerprint bytea;
     v_txn_id      bigint;

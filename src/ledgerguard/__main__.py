@@ -1,0 +1,3 @@
+from ledgerguard.cli import main
+
+main()

@@ -1,0 +1,38 @@
+"""Whole-ledger consistency, computed from the tables (superuser view).
+
+Used after every concurrency test: whatever the interleaving, these must
+hold. Each function returns the list of violations (empty when healthy).
+"""
+
+from __future__ import annotations
+
+import psycopg
+
+
+def violations(conn: psycopg.Connection) -> list[str]:
+    found: list[str] = []
+    for txn, currency, total in conn.execute(
+        """SELECT transaction_id, currency, sum(amount) FROM ledger.entries
+            GROUP BY 1, 2 HAVING sum(amount) <> 0"""):
+        found.append(f"transaction {txn} sums to {total} {currency}")
+    for code, stored, entries in conn.execute(
+        """SELECT w.code, b.stored, coalesce(e.total, 0)
+             FROM ledger.wallets w
+             JOIN (SELECT wallet_id, sum(balance) AS stored FROM ledger.wallet_buckets GROUP BY 1) b ON b.wallet_id = w.id
+             LEFT JOIN (SELECT wallet_id, sum(amount) AS total FROM ledger.entries GROUP BY 1) e ON e.wallet_id = w.id
+            WHERE b.stored <> coalesce(e.total, 0)"""):
+        found.append(f"wallet {code}: stored {stored} <> entries {entries}")
+    for entry_id, code in conn.execute(
+        """SELECT e.id, w.code FROM (
+               SELECT id, wallet_id, bucket_seq, balance_after, amount,
+                      lag(balance_after, 1, 0::numeric) OVER w AS previous,
+                      row_number() OVER w AS position
+                 FROM ledger.entries WINDOW w AS (PARTITION BY wallet_id, bucket ORDER BY bucket_seq)) e
+             JOIN ledger.wallets w ON w.id = e.wallet_id
+            WHERE e.balance_after <> e.previous + e.amount OR e.bucket_seq <> e.position"""):
+        found.append(f"entry {entry_id} of wallet {code} breaks its balance-after chain")
+    for code, balance in conn.execute(
+        """SELECT w.code, sum(b.balance) FROM ledger.wallets w JOIN ledger.wallet_buckets b ON b.wallet_id = w.id
+            WHERE NOT w.allow_negative GROUP BY w.code HAVING sum(b.balance) < 0"""):
+        found.append(f"wallet {code} may not go negative but holds {balance}")
+    return found

@@ -1,0 +1,117 @@
+"""Invariants under real parallel connections (PRODUCT invariants 1, 3, 5, 6, 11)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+from conftest import run_parallel
+from ledger_state import violations
+from ledgerguard.client import Ledger
+from ledgerguard.errors import InsufficientFunds, WalletFrozen
+
+WORKERS = 8
+
+
+def _fund(app: Ledger, code: str, amount: str, kind: str = "USER") -> None:
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet(code, kind, "USD")
+    app.post_transaction(f"fund-{code}", "TRANSFER", [("world", f"-{amount}"), (code, amount)])
+
+
+@pytest.mark.parametrize("wallet_kind", ["USER", "PLATFORM"], ids=["one-bucket", "hot-wallet-16-buckets"])
+def test_a_wallet_that_may_not_go_negative_never_does(wallet_kind, app, connect, db):
+    """8 connections debit 30.00 from a 100.00 wallet at once: exactly 3 win."""
+    _fund(app, "payer", "100.00", wallet_kind)
+    app.create_wallet("shop", "MERCHANT", "USD")
+
+    def debit(i: int, barrier: threading.Barrier) -> str:
+        ledger = Ledger(connect("lg_app"))
+        barrier.wait()
+        try:
+            ledger.post_transaction(f"debit-{i}", "TRANSFER", [("payer", "-30.00"), ("shop", "30.00")])
+            return "posted"
+        except InsufficientFunds:
+            return "refused"
+
+    outcomes = run_parallel(WORKERS, debit)
+    assert outcomes.count("posted") == 3 and outcomes.count("refused") == 5
+    assert app.wallet_balance("payer") == Decimal("10.00")
+    assert violations(db) == []
+
+
+def test_concurrent_calls_with_one_idempotency_key_write_one_transaction(app, connect, db):
+    _fund(app, "alice", "50.00")
+    app.create_wallet("bob", "USER", "USD")
+
+    def post(_i: int, barrier: threading.Barrier) -> int:
+        ledger = Ledger(connect("lg_app"))
+        barrier.wait()
+        return ledger.post_transaction("same-key", "TRANSFER", [("alice", "-5.00"), ("bob", "5.00")])
+
+    ids = run_parallel(WORKERS, post)
+    assert len(set(ids)) == 1
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key = 'same-key'").fetchone()[0] == 1
+    assert app.wallet_balance("bob") == Decimal("5.00")
+    assert violations(db) == []
+
+
+def test_a_thousand_crossing_transfers_end_without_deadlock_and_conserve_money(app, connect, db):
+    """A->B and B->A postings from 8 connections: legs lock in wallet order."""
+    _fund(app, "a", "10000.00")
+    _fund(app, "b", "10000.00")
+    per_worker = 1000 // WORKERS
+
+    def transfer(i: int, barrier: threading.Barrier) -> int:
+        ledger = Ledger(connect("lg_app"))
+        rng = random.Random(i)
+        barrier.wait()
+        for n in range(per_worker):
+            source, target = ("a", "b") if (i + n) % 2 == 0 else ("b", "a")
+            amount = f"{rng.randint(1, 500)}.{rng.randint(0, 99):02d}"
+            ledger.post_transaction(f"x-{i}-{n}", "TRANSFER", [(source, f"-{amount}"), (target, amount)])
+        return per_worker
+
+    assert sum(run_parallel(WORKERS, transfer)) == 1000
+    assert app.wallet_balance("a") + app.wallet_balance("b") == Decimal("20000.00")
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 1000
+    assert violations(db) == []
+
+
+def test_a_posting_waiting_on_a_freeze_sees_it(app, connect, owner):
+    """READ COMMITTED: the posting blocks on the freeze's bucket lock, then is refused."""
+    _fund(app, "vendor", "10.00", "VENDOR")
+    owner.execute("BEGIN")
+    owner.execute("UPDATE ledger.wallets SET status = 'FROZEN', freeze_mode = 'FULL' WHERE code = 'vendor'")
+    outcome: list[object] = []
+
+    def post() -> None:
+        try:
+            Ledger(connect("lg_app")).post_transaction("late", "TRANSFER", [("world", "-1.00"), ("vendor", "1.00")])
+            outcome.append("posted")
+        except WalletFrozen:
+            outcome.append("frozen")
+
+    thread = threading.Thread(target=post)
+    thread.start()
+    thread.join(timeout=1.0)
+    assert thread.is_alive(), "the posting should wait for the freeze to commit"
+    owner.execute("COMMIT")
+    thread.join(timeout=30)
+    assert outcome == ["frozen"]
+
+
+def test_a_repeatable_read_posting_that_raced_a_freeze_fails_to_serialize(app, connect, owner):
+    """The snapshot predates the freeze: the bucket row changed under it, so 40001."""
+    _fund(app, "vendor", "10.00", "VENDOR")
+    conn = connect("lg_app", autocommit=False)
+    conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    conn.execute("SELECT 1")  # the snapshot is taken here
+    owner.execute("UPDATE ledger.wallets SET status = 'FROZEN', freeze_mode = 'FULL' WHERE code = 'vendor'")
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        Ledger(conn).post_transaction("rr", "TRANSFER", [("world", "-1.00"), ("vendor", "1.00")])
+    conn.rollback()

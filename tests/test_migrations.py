@@ -1,0 +1,136 @@
+"""Deployment: frozen SQL, catalog equality, downgrade, offline SQL, serialization."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg
+import pytest
+
+from ledgerguard import deploy, migrate, resources, revisions
+from ledgerguard.cluster import EmbeddedCluster, find_bindir
+from ledgerguard.db import MIGRATION_LOCK
+
+
+def test_every_sql_file_is_in_the_manifest_once():
+    on_disk = sorted(p.relative_to(resources.sql_dir()).as_posix() for p in resources.sql_dir().rglob("*.sql"))
+    assert sorted(resources.manifest()) == on_disk
+
+
+def test_sql_equals_its_newest_frozen_copy():
+    assert revisions.changed_files() == [], "sql/ changed: run scripts/new-revision \"what changed\""
+
+
+def test_the_head_revision_is_linear():
+    ordered = revisions.ordered_revisions()
+    assert [r.revision for r in ordered] == sorted(r.revision for r in ordered)
+    assert ordered[-1].revision == migrate.head()
+
+
+def _schema_dump(dsn: str) -> str:
+    out = subprocess.run([str(find_bindir() / "pg_dump"), "--schema-only", "--exclude-table=public.alembic_version",
+                          dsn], capture_output=True, text=True, check=True).stdout
+    return "\n".join(line for line in out.splitlines() if not line.startswith(("\\restrict", "\\unrestrict")))
+
+
+def test_migrations_build_the_same_catalog_as_sql(empty_database):
+    migrated, built = empty_database(), empty_database()
+    migrate.upgrade(migrated)
+    deploy.build_from_sql(built)
+    assert _schema_dump(migrated) == _schema_dump(built)
+
+
+def _our_leftovers(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [row[0] for row in conn.execute(
+            """SELECT 'schema ' || nspname FROM pg_namespace WHERE nspname LIKE 'ledger%'
+               UNION ALL SELECT 'relation ' || oid::regclass FROM pg_class WHERE relnamespace = 'public'::regnamespace
+               UNION ALL SELECT 'default acl of ' || defaclrole::regrole FROM pg_default_acl
+               UNION ALL SELECT 'database acl ' || datacl::text FROM pg_database
+                          WHERE datname = current_database() AND datacl::text LIKE '%ledger%'""")]
+
+
+def _roles(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [r[0] for r in conn.execute("SELECT rolname FROM pg_roles WHERE rolname LIKE 'ledger%' ORDER BY 1")]
+
+
+def test_downgrade_to_base_empties_the_database_and_keeps_roles_another_database_uses():
+    """Its own cluster: dropping roles must be observable."""
+    with EmbeddedCluster("roles") as cluster:
+        staging, testing = cluster.create_database("staging"), cluster.create_database("testing")
+        migrate.upgrade(staging)
+        migrate.upgrade(testing)  # reuses the cluster-wide roles
+        migrate.downgrade(testing, "base")
+        assert _our_leftovers(testing) == []
+        assert _roles(testing) == ["ledger_app", "ledger_auditor", "ledger_migrator", "ledger_oncall", "ledger_owner"]
+        with psycopg.connect(staging, autocommit=True) as conn:
+            conn.execute("SET ROLE ledger_app")
+            assert conn.execute("SELECT ledger.create_wallet('still-works', 'USER', 'USD')").fetchone()[0] > 0
+        migrate.downgrade(staging, "base")
+        assert _our_leftovers(staging) == [] and _roles(staging) == []
+        migrate.upgrade(staging)  # and back up again
+        assert migrate.current(staging) == migrate.head()
+
+
+def test_upgrade_downgrade_upgrade_round_trip_in_a_shared_cluster(empty_database):
+    dsn = empty_database()
+    migrate.upgrade(dsn)
+    migrate.downgrade(dsn, "base")
+    assert _our_leftovers(dsn) == []
+    migrate.upgrade(dsn)
+    assert migrate.current(dsn) == migrate.head()
+
+
+def test_offline_sql_is_what_a_dba_can_review_and_apply_with_psql(empty_database, tmp_path):
+    sql = migrate.offline_sql()
+    for expected in ("SET lock_timeout", "SET statement_timeout", "SET ROLE ledger_owner;",
+                     "CREATE TABLE ledger.entries", "CREATE CONSTRAINT TRIGGER _900_zero_sum"):
+        assert expected in sql
+    script = tmp_path / "upgrade.sql"
+    script.write_text(sql)
+    dsn = empty_database()
+    subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), dsn],
+                   check=True, capture_output=True, text=True)
+    assert migrate.current(dsn) == migrate.head()
+
+
+def test_a_migration_waits_for_the_migration_lock(empty_database):
+    dsn = empty_database()
+    with psycopg.connect(dsn, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%(ns)s, %(key)s)", MIGRATION_LOCK)
+        thread = threading.Thread(target=migrate.upgrade, args=(dsn,))
+        thread.start()
+        time.sleep(1.5)
+        assert thread.is_alive() and migrate.current(dsn) is None, "migrate must wait for the lock"
+        holder.execute("SELECT pg_advisory_unlock(%(ns)s, %(key)s)", MIGRATION_LOCK)
+    thread.join(timeout=120)
+    assert migrate.current(dsn) == migrate.head()
+
+
+def test_two_concurrent_migrate_runs_serialize(empty_database):
+    """Two `ledgerguard migrate` processes at once: both succeed, one applies."""
+    dsn = empty_database()
+    runs = [subprocess.Popen([sys.executable, "-m", "ledgerguard", "--dsn", dsn, "migrate"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=300) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outputs
+    reports = sorted(out.strip() for out, _err in outputs)
+    assert reports == [f"revision {migrate.head()} -> {migrate.head()}", f"revision base -> {migrate.head()}"]
+
+
+@pytest.mark.parametrize("message", ["a change"])
+def test_new_revision_refuses_when_nothing_changed(message):
+    with pytest.raises(SystemExit, match="nothing to freeze"):
+        revisions.new_revision(message)
+
+
+def test_new_revision_drops_new_objects_on_downgrade():
+    text = """CREATE OR REPLACE FUNCTION ledger.f(p int) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+CREATE OR REPLACE TRIGGER _100_x
+    BEFORE INSERT ON ledger.entries FOR EACH ROW EXECUTE FUNCTION ledger.f();"""
+    assert revisions.drops_for(text) == ["DROP TRIGGER IF EXISTS _100_x ON ledger.entries;",
+                                         "DROP FUNCTION IF EXISTS ledger.f;"]
