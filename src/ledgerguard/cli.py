@@ -36,13 +36,17 @@ def database(ctx: click.Context, migrated: bool = True) -> Iterator[str]:
         return
     stop_on_sigterm()
     click.echo("Starting an embedded PostgreSQL (no --dsn / LEDGERGUARD_DSN given) …", err=True)
-    with EmbeddedCluster("cli") as cluster:
+    cluster = EmbeddedCluster("cli")
+    try:
+        cluster.start()
         dsn = cluster.create_database("ledgerguard")
         click.echo(f"  {dsn} in {cluster.dir}", err=True)
         if migrated:
             migrations.upgrade(dsn)
         yield dsn
-    click.echo("Embedded PostgreSQL stopped and removed.", err=True)
+    finally:
+        cluster.stop()
+        click.echo("Embedded PostgreSQL stopped and removed.", err=True)
 
 
 @main.command()
