@@ -77,3 +77,11 @@ def test_plpgsql_check_passes_on_every_function(db):
          WHERE r.level IN ('error', 'warning')
         """, (SCHEMAS,)).fetchall()
     assert findings == []
+
+
+def test_no_api_function_is_strict(db):
+    """A NULL argument must raise LG001, never return a silent NULL."""
+    strict = db.execute(
+        """SELECT p.oid::regprocedure::text FROM pg_proc p
+            WHERE p.pronamespace::regnamespace::text IN ('ledger', 'ledger_ops', 'ledger_check') AND p.proisstrict""").fetchall()
+    assert strict == []
