@@ -73,6 +73,15 @@ def drops_for(text: str) -> list[str]:
     return [statement for _, statement in sorted(found, reverse=True)]
 
 
+def _literal(value: list | dict) -> str:
+    """A list or dict as Python source, one item per line (reviewable diffs)."""
+    if not value:
+        return repr(value)
+    if isinstance(value, dict):
+        return "{\n" + "".join(f"    {k!r}: {v!r},\n" for k, v in value.items()) + "}"
+    return "[\n" + "".join(f"    {item!r},\n" for item in value) + "]"
+
+
 def new_revision(message: str) -> Path:
     """Freeze the changed sql/ files into a new revision; returns its .py file."""
     changed = changed_files()
@@ -108,11 +117,11 @@ def new_revision(message: str) -> Path:
         f"revision = {number!r}", f"down_revision = {previous.revision if previous else None!r}",
         "branch_labels = None", "depends_on = None", "",
         f"# Frozen copies in {folder.name}/, in build order.",
-        f"UPGRADE = {apply!r}", "",
+        f"UPGRADE = {_literal(apply)}", "",
         "# Replaced objects: the revision folder that holds the copy a downgrade restores.",
-        f"RESTORE = {restore!r}", "",
+        f"RESTORE = {_literal(restore)}", "",
         "# New objects, dropped by the downgrade (run as ledger_owner).",
-        f"DROP = {drops!r}", "", "",
+        f"DROP = {_literal(drops)}", "", "",
         "def upgrade() -> None:",
     ]
     if by_hand:

@@ -1,0 +1,1 @@
+INSERT INTO ledger.processing_switches (scope) VALUES ('payments'), ('refunds'), ('payouts');
