@@ -46,9 +46,12 @@ def test_doctor_fails_on_a_disabled_ledger_trigger(dsn, db):
 def test_demo_shows_each_incident_refused_with_its_sqlstate(dsn):
     result = invoke("--dsn", dsn, "demo")
     assert result.exit_code == 0, result.output
-    for code in ("LG013", "LG011", "LG003", "LG010", "LG002", "LG008", "LG012"):
+    for code in ("LG013", "LG011", "LG003", "LG010", "LG002", "LG008", "LG012", "LG103", "LG108"):
         assert code in result.output
     assert "customer:alice     USD  ACTIVE       60.00" in result.output
+    # the capture retried three times and the refund processed twice took effect once each
+    assert result.output.count("capture_payment(1), attempt") == 3 and "vendor:42          USD  ACTIVE       61.00" in result.output
+    assert "DETAIL: retry-after: " in result.output
 
 
 def _cluster_dir(stderr: str) -> Path:

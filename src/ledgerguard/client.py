@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import psycopg
+import psycopg.rows
 from psycopg.types.json import Jsonb
 
 from ledgerguard.errors import from_psycopg
@@ -89,3 +90,50 @@ class Ledger:
 
     def wallet_balance(self, wallet: str) -> Decimal:
         return self.call("ledger.wallet_balance", wallet)
+
+    # -- payments and refunds --------------------------------------------------------
+
+    def create_payment(self, idempotency_key: str, order_ref: str, payer: str, payee: str,
+                       amount: Decimal | int | str, currency: str, platform_fee: Decimal | int | str,
+                       method: str) -> int:
+        return self.call("ledger.create_payment", idempotency_key, order_ref, payer, payee,
+                         Decimal(amount), currency, Decimal(platform_fee), method)
+
+    def authorize_payment(self, payment_id: int, gateway_txn_id: str | None = None) -> int:
+        return self.call("ledger.authorize_payment", payment_id, gateway_txn_id)
+
+    def capture_payment(self, payment_id: int, gateway_txn_id: str | None = None) -> int:
+        return self.call("ledger.capture_payment", payment_id, gateway_txn_id)
+
+    def fail_payment(self, payment_id: int, reason: str) -> int:
+        return self.call("ledger.fail_payment", payment_id, reason)
+
+    def request_refund(self, idempotency_key: str, payment_id: int, amount: Decimal | int | str,
+                       refund_platform_fee: bool = False) -> int:
+        return self.call("ledger.request_refund", idempotency_key, payment_id, Decimal(amount), refund_platform_fee)
+
+    def approve_refund(self, refund_id: int, approved_by: str) -> int:
+        return self.call("ledger.approve_refund", refund_id, approved_by)
+
+    def process_refund(self, refund_id: int) -> int:
+        return self.call("ledger.process_refund", refund_id)
+
+    def fail_refund(self, refund_id: int, reason: str) -> int:
+        return self.call("ledger.fail_refund", refund_id, reason)
+
+    def retry_advice(self, kind: str, id_: int) -> tuple[str, str]:
+        """(action, reason): RETRY, ALREADY_DONE, WAIT or INVESTIGATE."""
+        return self.rows("ledger.retry_advice", kind, id_)[0]
+
+
+class Ops(Ledger):
+    """The audited on-call procedures (role ledger_oncall); each returns its audit row as a dict."""
+
+    def audited(self, function: str, *args: Any) -> dict[str, Any]:
+        placeholders = ", ".join(["%s"] * len(args))
+        with translated_errors(), self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+            return cur.execute(f"SELECT * FROM {function}({placeholders})", args).fetchone()
+
+    def set_kill_switch(self, scope: str, enabled: bool, reason: str, ticket: str,
+                        retry_after: Any = None) -> dict[str, Any]:
+        return self.audited("ledger_ops.set_kill_switch", scope, enabled, reason, ticket, retry_after)
