@@ -10,11 +10,20 @@ DECLARE
 BEGIN
     SELECT w.id INTO v_id FROM ledger.wallets AS w WHERE w.code = v_code;
     IF v_id IS NULL THEN
-        v_id := ledger.create_wallet(v_code,
-                                     CASE p_name WHEN 'PLATFORM_MAIN' THEN 'PLATFORM' ELSE p_name END,
-                                     p_currency, p_name <> 'PLATFORM_MAIN');
+        -- name -> (kind, may go negative)
+        v_id := CASE p_name
+                    WHEN 'PLATFORM_MAIN' THEN ledger.create_wallet(v_code, 'PLATFORM', p_currency, false)
+                    WHEN 'SUSPENSE' THEN ledger.create_wallet(v_code, 'SUSPENSE', p_currency, true)
+                    WHEN 'PAYOUTS_IN_TRANSIT' THEN ledger.create_wallet(v_code, 'PLATFORM', p_currency, false)
+                    WHEN 'PAYOUT_PROVIDER' THEN ledger.create_wallet(v_code, 'PROVIDER', p_currency, true)
+                END;
+    END IF;
+    IF v_id IS NULL THEN
+        RAISE EXCEPTION 'no system wallet is called %', quote_literal(p_name)
+            USING ERRCODE = 'LG015', DETAIL = format('ledger_private.system_wallet(%L, %L).', p_name, p_currency),
+                  HINT = 'System wallets: PLATFORM_MAIN, SUSPENSE, PAYOUTS_IN_TRANSIT, PAYOUT_PROVIDER.';
     END IF;
     RETURN v_id;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.system_wallet(text, text) IS 'Id of the platform''s PLATFORM_MAIN or SUSPENSE wallet of a currency: the plain code in the default currency, <NAME>:<CUR> otherwise, created on first use.';
+COMMENT ON FUNCTION ledger_private.system_wallet(text, text) IS 'Id of a platform wallet of a currency: PLATFORM_MAIN and PAYOUTS_IN_TRANSIT (may not go negative), SUSPENSE and PAYOUT_PROVIDER (may); the plain code in the default currency, <NAME>:<CUR> otherwise; created on first use.';

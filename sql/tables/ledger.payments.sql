@@ -28,6 +28,7 @@ CREATE TABLE ledger.payments (
 );
 CREATE INDEX payments_order_ref ON ledger.payments (order_ref);
 CREATE INDEX payments_status_initiated_at ON ledger.payments (status, initiated_at);
+CREATE INDEX payments_captured_at ON ledger.payments (captured_at) WHERE status IN ('CAPTURED', 'PARTIALLY_REFUNDED');
 COMMENT ON TABLE ledger.payments IS 'Payments; status moves only along INITIATED -> AUTHORIZED -> CAPTURED -> PARTIALLY_REFUNDED -> REFUNDED, or to FAILED before capture. Refunds never exceed the captured amount.';
 COMMENT ON COLUMN ledger.payments.id IS 'Payment id.';
 COMMENT ON COLUMN ledger.payments.idempotency_key IS 'Key of the create_payment request (see ledger.idempotency_keys).';

@@ -7,7 +7,8 @@ SELECT schema_owner_is(s, 'ledger_owner', format('schema %s is owned by ledger_o
   FROM unnest(ARRAY['ledger', 'ledger_private', 'ledger_check', 'ledger_ops']) AS s;
 SELECT tables_are('ledger', ARRAY['settings', 'currencies', 'transaction_kinds', 'wallets', 'wallet_buckets',
                                   'transactions', 'entries', 'idempotency_keys', 'audit_log', 'processing_switches',
-                                  'payments', 'refunds'], 'the ledger tables');
+                                  'payments', 'refunds', 'payout_accounts', 'payout_orders', 'payouts',
+                                  'settlement_batches', 'settlement_batch_items', 'provider_events'], 'the ledger tables');
 SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ledger_owner'), false, 'ledger_owner cannot log in');
 
 SELECT function_privs_are('ledger', 'post_transaction', ARRAY['text', 'text', 'jsonb', 'text'], 'ledger_app', ARRAY['EXECUTE'], 'ledger_app may post');
