@@ -50,8 +50,12 @@ def test_demo_shows_each_incident_refused_with_its_sqlstate(dsn):
         assert code in result.output
     assert "customer:alice     USD  ACTIVE       60.00" in result.output
     # the capture retried three times and the refund processed twice took effect once each
-    assert result.output.count("capture_payment(1), attempt") == 3 and "vendor:42          USD  ACTIVE       61.00" in result.output
+    assert result.output.count("capture_payment(1), attempt") == 3 and "vendor:42          USD  ACTIVE       35.00" in result.output
     assert "DETAIL: retry-after: " in result.output
+    # batch and manual payout raced for one order: one payout; the callback burst ended at the highest sequence
+    assert "created=False: one live payout per order" in result.output
+    assert "['APPLIED', 'STALE', 'DUPLICATE', 'STALE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE', 'DUPLICATE']" in result.output
+    assert "PAYOUT_PROVIDER    USD  ACTIVE       26.00" in result.output
 
 
 def _cluster_dir(stderr: str) -> Path:

@@ -115,3 +115,19 @@ def test_a_repeatable_read_posting_that_raced_a_freeze_fails_to_serialize(app, c
     with pytest.raises(psycopg.errors.SerializationFailure):
         Ledger(conn).post_transaction("rr", "TRANSFER", [("world", "-1.00"), ("vendor", "1.00")])
     conn.rollback()
+
+
+def test_credits_land_in_any_bucket_of_a_hot_wallet_after_debits_took_one_below_zero(app, db):
+    """Debits of a multi-bucket wallet use bucket 0, which may go below zero while
+    the total does not; a later credit landing there is still a credit."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("hot", "PLATFORM", "USD")  # 16 buckets, may not go negative
+    for n in range(40):
+        app.post_transaction(f"in-{n}", "TRANSFER", [("world", "-10.00"), ("hot", "10.00")])
+    app.post_transaction("out", "TRANSFER", [("hot", "-350.00"), ("world", "350.00")])
+    assert db.execute("SELECT min(balance) FROM ledger.wallet_buckets b JOIN ledger.wallets w ON w.id = b.wallet_id"
+                      " WHERE w.code = 'hot'").fetchone()[0] < 0
+    for n in range(40):
+        app.post_transaction(f"again-{n}", "TRANSFER", [("world", "-1.00"), ("hot", "1.00")])
+    assert app.wallet_balance("hot") == Decimal("90.00")
+    assert violations(db) == []

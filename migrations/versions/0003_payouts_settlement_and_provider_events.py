@@ -3,6 +3,9 @@
 Hand-written parts: ledger_private.post gains p_payout_id (a new signature,
 so the old one is dropped first); ledger.transactions gains payout_id;
 ledger.payments gains the index the settlement batch reads by.
+Fix: the entry trigger refused a credit landing in a bucket that was below
+zero on a multi-bucket wallet that may not go negative; only debits are
+checked now, against the whole balance.
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +20,7 @@ depends_on = None
 
 # Frozen copies in 0003_payouts_settlement_and_provider_events/, in build order.
 UPGRADE = [
+    'triggers/ledger.entries__apply.sql',
     'functions/ledger_private.post.sql',
     'functions/ledger_private.system_wallet.sql',
     'data/ledger.transaction_kinds.payouts.sql',
@@ -36,10 +40,12 @@ UPGRADE = [
     'functions/ledger.fail_payout.sql',
     'functions/ledger.record_provider_event.sql',
     'functions/ledger.run_settlement_batch.sql',
+    'data/ledger.payout_wallets.sql',
 ]
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
 RESTORE = {
+    'triggers/ledger.entries__apply.sql': '0001_ledger_core',
     'functions/ledger_private.post.sql': '0002_payments_and_refunds',
     'functions/ledger_private.system_wallet.sql': '0002_payments_and_refunds',
 }

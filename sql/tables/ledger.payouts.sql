@@ -14,7 +14,7 @@ CREATE TABLE ledger.payouts (
     provider_ref         text,
     provider_state       text,
     provider_event_seq   bigint,
-    transaction_id       bigint NOT NULL REFERENCES ledger.transactions (id) DEFERRABLE INITIALLY DEFERRED,
+    transaction_id       bigint NOT NULL REFERENCES ledger.transactions (id),
     completion_transaction_id bigint REFERENCES ledger.transactions (id),
     return_transaction_id bigint REFERENCES ledger.transactions (id),
     settlement_batch_id  bigint,

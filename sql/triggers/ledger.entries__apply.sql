@@ -84,7 +84,9 @@ BEGIN
                   HINT = 'The wallet was frozen by on-call; see ledger_ops.unfreeze_wallet and the audit log for the ticket.';
     END IF;
 
-    IF NOT v_allow_negative AND coalesce(v_total_before + NEW.amount, v_balance) < 0 THEN
+    -- Only a debit can breach the rule. For a multi-bucket wallet one bucket
+    -- may be below zero while the total is not: debits check the total.
+    IF NOT v_allow_negative AND NEW.amount < 0 AND coalesce(v_total_before + NEW.amount, v_balance) < 0 THEN
         RAISE EXCEPTION 'wallet "%" has insufficient funds', v_code
             USING ERRCODE = 'LG010',
                   DETAIL = format('Debiting %s %s would leave wallet %s at %s; it may not go negative.',

@@ -125,6 +125,29 @@ class Ledger:
         """(action, reason): RETRY, ALREADY_DONE, WAIT or INVESTIGATE."""
         return self.rows("ledger.retry_advice", kind, id_)[0]
 
+    # -- payouts -----------------------------------------------------------------------
+
+    def payout_once(self, order_ref: str, beneficiary: str, amount: Decimal | int | str,
+                    source: str = "MANUAL") -> tuple[int, bool, str]:
+        """(payout_id, created, status): at most one live payout per order."""
+        return self.rows("ledger.payout_once", order_ref, beneficiary, Decimal(amount), source)[0]
+
+    def complete_payout(self, payout_id: int, provider_ref: str) -> int:
+        return self.call("ledger.complete_payout", payout_id, provider_ref)
+
+    def fail_payout(self, payout_id: int, reason: str) -> int:
+        return self.call("ledger.fail_payout", payout_id, reason)
+
+    def run_settlement_batch(self, run_date: Any) -> int:
+        return self.call("ledger.run_settlement_batch", run_date)
+
+    def record_provider_event(self, provider: str, merchant_ref: str, source_event_id: str, event_seq: int,
+                              payout_id: int, provider_ref: str | None, state: str, amount: Decimal | int | str,
+                              currency: str, payload: Mapping[str, Any] | None = None) -> str:
+        """APPLIED, DUPLICATE or STALE."""
+        return self.call("ledger.record_provider_event", provider, merchant_ref, source_event_id, event_seq, payout_id,
+                         provider_ref, state, Decimal(amount), currency, Jsonb(dict(payload or {})))
+
 
 class Ops(Ledger):
     """The audited on-call procedures (role ledger_oncall); each returns its audit row as a dict."""

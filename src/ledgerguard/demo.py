@@ -8,6 +8,7 @@ may take those roles.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -94,6 +95,48 @@ def retries(ledger: Ledger, echo: Echo) -> None:
     echo(f"  advice    retry_advice('refund', {refund}) -> {action}: {reason}")
 
 
+def double_payout(dsn: str, ledger: Ledger, echo: Echo) -> int:
+    """Duplicate-payout runbook: the nightly batch and a manual payout race for one order."""
+    echo("\n-- the settlement batch and a manual payout race for order:2001 (duplicate-payout runbook)")
+    results: dict[str, object] = {}
+
+    def batch() -> None:
+        with _session(dsn, "ledger_app") as conn:
+            results["batch"] = Ledger(conn).run_settlement_batch(datetime.now(timezone.utc).date())
+
+    def manual() -> None:
+        with _session(dsn, "ledger_app") as conn:
+            results["manual"] = Ledger(conn).payout_once("order:2001", "vendor:42", "27.00", "MANUAL")
+
+    threads = [threading.Thread(target=batch), threading.Thread(target=manual)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    payout_id, created, status = results["manual"]
+    echo(f"  manual    payout_once('order:2001') -> payout {payout_id}, created={created}, {status}")
+    echo(f"  batch     run_settlement_batch(today) -> batch {results['batch']}")
+    again = ledger.payout_once("order:2001", "vendor:42", "27.00", "RETRY")
+    echo(f"  retry     payout_once('order:2001') -> payout {again[0]}, created={again[1]}: one live payout per order")
+    return payout_id
+
+
+def callback_burst(ledger: Ledger, echo: Echo, payout_id: int) -> None:
+    """Ledger-desync postmortem: duplicated, out-of-order callbacks with a corrected amount."""
+    echo(f"\n-- a burst of duplicated, out-of-order provider callbacks for payout {payout_id} (desync postmortem)")
+    events = {1: ("submitted", "27.00", None), 2: ("succeeded", "27.00", "acme-tx-1"), 3: ("succeeded", "26.00", "acme-tx-1")}
+    burst = [3, 1, 3, 2, 1, 3, 2, 2]
+    outcomes = []
+    for seq in burst:
+        state, amount, ref = events[seq]
+        outcomes.append(ledger.record_provider_event("acme", "vendor:42", f"acme-ev-{seq}", seq, payout_id, ref,
+                                                     state, amount, "USD"))
+    echo(f"  arrivals  seq {burst}")
+    echo(f"  outcomes  {outcomes}")
+    echo("  result    seq 3 won: COMPLETED at the corrected 26.00; the 1.00 the provider kept back is a"
+         " PAYOUT_CORRECTION back to vendor:42")
+
+
 def kill_switch(dsn: str, ledger: Ledger, echo: Echo) -> None:
     """Runbook 'emergency: stop all payment processing', audited."""
     echo("\n-- kill switch (on-call, with a ticket)")
@@ -135,9 +178,10 @@ def run(dsn: str, echo: Echo = print) -> None:
         postings(ledger, echo)
         refused(ledger, echo)
         retries(ledger, echo)
+        callback_burst(ledger, echo, double_payout(dsn, ledger, echo))
         kill_switch(dsn, ledger, echo)
         direct_writes(dsn, echo)
         _attempt(echo, "pay courier:7 while it is frozen", lambda: ledger.post_transaction(
             "demo-frozen", "TRANSFER", [("customer:alice", "-5.00"), ("courier:7", "5.00")]))
         balances(conn, echo, ["card:funding", "customer:alice", "customer:bob", "vendor:42", "courier:7",
-                              "PLATFORM_MAIN"])
+                              "PLATFORM_MAIN", "PAYOUTS_IN_TRANSIT", "PAYOUT_PROVIDER"])

@@ -48,8 +48,12 @@ BEGIN
     v_id := nextval('ledger.payouts_id_seq');
     v_txn := nextval('ledger.transactions_id_seq');
     v_key := format('payout:%s:%s', p_order_ref, v_id);
+    PERFORM ledger_private.post(v_txn, 'PAYOUT', v_key, p_order_ref,
+        ARRAY[v_wallet.id, ledger_private.system_wallet('PAYOUTS_IN_TRANSIT', v_wallet.currency)],
+        ARRAY[-v_amount, v_amount], p_payout_id => v_id);
     -- Under REPEATABLE READ a payout committed after our snapshot is invisible
-    -- above; this insert then fails to serialize (40001) instead of doubling.
+    -- above; this insert then fails to serialize (40001) instead of doubling,
+    -- and the posting above rolls back with it.
     INSERT INTO ledger.payouts AS p (id, order_ref, payout_account_id, beneficiary_wallet_id, merchant_ref, currency, amount,
                                      provider_amount, source, idempotency_key, transaction_id)
     OVERRIDING SYSTEM VALUE
@@ -62,9 +66,6 @@ BEGIN
                   DETAIL = 'The payout committed while this call waited; nothing was written.',
                   HINT = 'Retry the call: it will return the existing payout with created = false.';
     END IF;
-    PERFORM ledger_private.post(v_txn, 'PAYOUT', v_key, p_order_ref,
-        ARRAY[v_wallet.id, ledger_private.system_wallet('PAYOUTS_IN_TRANSIT', v_wallet.currency)],
-        ARRAY[-v_amount, v_amount], p_payout_id => v_id);
     RETURN QUERY SELECT v_id, true, 'PENDING'::text;
 END
 $$;
