@@ -12,6 +12,7 @@ CREATE TABLE ledger.transactions (
 CREATE UNIQUE INDEX transactions_one_capture_per_payment ON ledger.transactions (payment_id) WHERE kind = 'PAYMENT_CAPTURE';
 CREATE UNIQUE INDEX transactions_one_posting_per_refund ON ledger.transactions (refund_id) WHERE kind = 'REFUND';
 CREATE INDEX transactions_payout_id ON ledger.transactions (payout_id) WHERE payout_id IS NOT NULL;
+CREATE INDEX transactions_reference ON ledger.transactions (reference) WHERE reference IS NOT NULL;
 CREATE INDEX transactions_created_at_brin ON ledger.transactions USING brin (created_at);
 COMMENT ON TABLE ledger.transactions IS 'Ledger transactions: append-only headers whose entries sum to zero per currency (checked at COMMIT).';
 COMMENT ON COLUMN ledger.transactions.id IS 'Transaction id returned by the API.';
