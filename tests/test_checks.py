@@ -324,3 +324,27 @@ def test_the_lock_contention_view_decodes_wallets_and_orders(ledger, connect, db
     for waiter in waiters:
         waiter.join(timeout=30)
     assert {"wallet buyer", "payout of order:5"} <= seen
+
+
+def _correlated_subplans(node: dict) -> list[str]:
+    found = []
+    if node.get("Parent Relationship") == "SubPlan" and not node.get("Subplan Name", "").startswith("hashed"):
+        found.append(f"{node.get('Subplan Name')}: {node.get('Node Type')} on {node.get('Relation Name', '?')}")
+    for child in node.get("Plans", []):
+        found += _correlated_subplans(child)
+    return found
+
+
+def test_no_check_runs_a_correlated_subquery_per_row(ledger, db):
+    """Each SQL check's plan: set-based joins, hashed subplans and bounded index probes, never a SubPlan per row."""
+    bodies = db.execute("""SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+                            WHERE p.pronamespace = 'ledger_check'::regnamespace AND l.lanname = 'sql'
+                              AND p.prorettype = 'ledger_check.finding'::regtype""").fetchall()
+    assert len(bodies) == 20
+    offenders = {}
+    for name, body in bodies:
+        for since in ("'24 hours'::interval", "NULL::interval"):
+            plan = db.execute(f"EXPLAIN (FORMAT JSON) {body.replace('p_since', since)}").fetchone()[0][0]["Plan"]
+            if _correlated_subplans(plan):
+                offenders[name] = _correlated_subplans(plan)
+    assert offenders == {}

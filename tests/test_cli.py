@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -97,3 +98,70 @@ def test_serve_stops_and_removes_its_cluster_on_a_signal(sig, tmp_path):
         psycopg.connect(dsn, connect_timeout=3)
     assert "Embedded PostgreSQL stopped and removed." in err
     assert not _cluster_dir(err).exists()
+
+
+def _break_balance(db, wallet: str, delta: str) -> None:
+    db.execute("SET session_replication_role = replica")
+    db.execute("UPDATE ledger.wallet_buckets SET balance = balance + %s::numeric WHERE bucket = 0 AND wallet_id = "
+               "(SELECT id FROM ledger.wallets WHERE code = %s)", (delta, wallet))
+    db.execute("RESET session_replication_role")
+    db.commit()
+
+
+def test_check_on_a_healthy_ledger_exits_0(dsn):
+    result = invoke("--dsn", dsn, "check", "--since", "all")
+    assert result.exit_code == 0 and result.output.startswith("OK  no findings (20 checks, window all history)")
+
+
+def test_check_exit_status_follows_the_worst_severity_and_fail_on(dsn, db):
+    _break_balance(db, "SUSPENSE", "3")
+    low = invoke("--dsn", dsn, "check", "--since", "all")
+    assert low.exit_code == 1 and "LOW" in low.output and "balance_mismatch" in low.output
+    assert invoke("--dsn", dsn, "check", "--since", "all", "--fail-on", "HIGH").exit_code == 0
+    _break_balance(db, "PLATFORM_MAIN", "3")
+    high = invoke("--dsn", dsn, "check", "balance_mismatch", "--since", "all")
+    assert high.exit_code == 2 and high.output.count("HIGH") >= 2
+
+
+def test_check_json_parses_and_names_filter(dsn, db):
+    _break_balance(db, "SUSPENSE", "3")
+    result = invoke("--dsn", dsn, "check", "balance_mismatch", "negative_balances", "--since", "all", "--format", "json")
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert report["checks"] == ["balance_mismatch", "negative_balances"] and report["since"] is None
+    assert report["worst_severity"] == "LOW"
+    assert [(f["check_name"], f["subject"], f["amount"]) for f in report["findings"]] == [("balance_mismatch", "SUSPENSE", "3")]
+
+
+def test_since_accepts_short_forms_and_postgres_intervals():
+    from ledgerguard.checks import parse_since
+
+    assert [parse_since(x) for x in ("24h", "15m", "7d", "90s", "all", "2 hours 30 minutes")] == [
+        "24 hours", "15 minutes", "7 days", "90 seconds", None, "2 hours 30 minutes"]
+
+
+def test_check_prometheus_output_passes_the_prometheus_parser(dsn, db):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    _break_balance(db, "SUSPENSE", "3")
+    result = invoke("--dsn", dsn, "check", "--format", "prometheus", "--since", "all")
+    families = {f.name: f for f in text_string_to_metric_families(result.output)}
+    assert set(families) == {"ledgerguard_check_findings", "ledgerguard_check_amount", "ledgerguard_check_worst_severity",
+                             "ledgerguard_check_last_run_timestamp_seconds"}
+    samples = {(s.labels.get("check"), s.labels.get("severity")): s.value for s in families["ledgerguard_check_findings"].samples}
+    assert len(samples) == 20 * 4 and samples[("balance_mismatch", "LOW")] == 1 and sum(samples.values()) == 1
+    assert families["ledgerguard_check_worst_severity"].samples[0].value == 1
+
+
+def test_check_record_stores_the_run_and_unknown_names_exit_3(dsn, db):
+    result = invoke("--dsn", dsn, "check", "--record")
+    assert result.exit_code == 0
+    assert db.execute("SELECT count(*) FROM ledger.check_runs").fetchone()[0] == 1
+    unknown = invoke("--dsn", dsn, "check", "no_such_check")
+    assert unknown.exit_code == 3 and "unknown check(s): no_such_check" in unknown.output
+    assert invoke("--dsn", "postgresql://nobody@127.0.0.1:1/x", "check").exit_code == 3
+
+
+def test_checks_lists_the_catalog(dsn):
+    result = invoke("--dsn", dsn, "checks")
+    assert result.exit_code == 0 and result.output.count("replaces:") == 20

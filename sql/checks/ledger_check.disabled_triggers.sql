@@ -7,7 +7,7 @@ AS $$
            jsonb_build_object('trigger', t.tgname, 'table', t.tgrelid::regclass::text,
                               'enabled', CASE t.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica only'
                                                           WHEN 'A' THEN 'always' END),
-           'An invariant is not enforced: ALTER TABLE … ENABLE TRIGGER, then run every check with p_since => NULL.'
+           'An invariant is not enforced: ALTER TABLE … ENABLE TRIGGER, then run every check over all history: ledger_check.run_all(NULL).'
       FROM pg_catalog.pg_trigger AS t
       JOIN pg_catalog.pg_class AS c ON c.oid = t.tgrelid
      WHERE c.relnamespace = 'ledger'::regnamespace AND NOT t.tgisinternal AND t.tgenabled <> 'O'

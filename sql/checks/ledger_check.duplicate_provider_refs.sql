@@ -9,10 +9,12 @@ AS $$
       FROM (SELECT p.merchant_ref, p.provider_ref, jsonb_agg(p.id ORDER BY p.id) AS payouts, sum(p.provider_amount) AS amount,
                    'payouts' AS source
               FROM ledger.payouts AS p
-             WHERE p.provider_ref IS NOT NULL
-               AND (p.created_at >= coalesce(now() - p_since, '-infinity')
-                    OR p.provider_ref IN (SELECT v.provider_ref FROM ledger.provider_events AS v
-                                           WHERE v.received_at >= coalesce(now() - p_since, '-infinity')))
+             WHERE p.provider_ref IN (  -- refs touched in the window, checked over all payouts
+                       SELECT r.provider_ref FROM ledger.payouts AS r
+                        WHERE r.provider_ref IS NOT NULL AND r.created_at >= coalesce(now() - p_since, '-infinity')
+                       UNION
+                       SELECT v.provider_ref FROM ledger.provider_events AS v
+                        WHERE v.provider_ref IS NOT NULL AND v.received_at >= coalesce(now() - p_since, '-infinity'))
              GROUP BY p.merchant_ref, p.provider_ref
             HAVING count(*) > 1
             UNION ALL

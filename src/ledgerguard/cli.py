@@ -18,6 +18,12 @@ from ledgerguard import migrate as migrations
 from ledgerguard.cluster import EmbeddedCluster, stop_on_sigterm
 
 
+class CheckError(click.ClickException):
+    """A check run that could not happen (bad name, no database): exit 3, never 1 or 2 that mean findings."""
+
+    exit_code = 3
+
+
 @click.group(context_settings={"auto_envvar_prefix": "LEDGERGUARD", "help_option_names": ["-h", "--help"]})
 @click.option("--dsn", envvar="LEDGERGUARD_DSN", metavar="DSN",
               help="Database to work on (libpq URL or key=value). Default: a throwaway embedded cluster.")
@@ -65,6 +71,53 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
         else:
             before = migrations.upgrade(dsn, revision)
         click.echo(f"revision {before or 'base'} -> {migrations.current(dsn) or 'base'}")
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.option("--since", default="24h", show_default=True,
+              help="Window of the windowed checks: 24h, 15m, 7d, any PostgreSQL interval, or 'all'.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "prometheus"]), default="table", show_default=True)
+@click.option("--fail-on", type=click.Choice(["LOW", "MEDIUM", "HIGH", "CRITICAL"], case_sensitive=False), default="LOW",
+              show_default=True, help="Least severity that makes the exit status non-zero.")
+@click.option("--record", is_flag=True, help="Also store the run in the check history (primary only; all checks).")
+@click.pass_context
+def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail_on: str, record: bool) -> None:
+    """Run the checks. Exit 0 healthy, 1 worst LOW/MEDIUM, 2 worst HIGH/CRITICAL, 3 could not check."""
+    import psycopg
+
+    from ledgerguard import checks
+
+    if record and names:
+        raise CheckError("--record stores a run of the whole catalog; drop the check names")
+    window = checks.parse_since(since)
+    try:
+        with database(ctx) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+            report = checks.run(conn, list(names), window)
+            if record:
+                run = checks.record(conn, window)
+                click.echo(f"recorded run {run['id']}: {run['findings']} finding(s)", err=True)
+    except (ValueError, psycopg.Error) as error:
+        raise CheckError(str(error).strip()) from None
+    click.echo(checks.FORMATS[fmt](report), nl=False)
+    sys.exit(checks.exit_status(report, fail_on.upper()))
+
+
+@main.command(name="checks")
+@click.pass_context
+def list_checks(ctx: click.Context) -> None:
+    """List the check catalog: name, severity, window, the runbook step it replaces."""
+    import psycopg
+
+    from ledgerguard import checks
+
+    with database(ctx) as dsn, psycopg.connect(dsn) as conn:
+        rows = checks.catalog(conn)
+    width = max(len(r["name"]) for r in rows)
+    for row in rows:
+        window = "windowed" if row["windowed"] else "state"
+        click.echo(f"{row['name']:<{width}}  {row['default_severity']:<13} {window:<8}  {row['description']}")
+        click.echo(f"{'':<{width}}  replaces: {row['replaces']}")
 
 
 @main.command()

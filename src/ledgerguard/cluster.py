@@ -156,6 +156,29 @@ class EmbeddedCluster:
     # -- lifecycle -----------------------------------------------------------------
 
     def start(self) -> "EmbeddedCluster":
+        self._prepare_dir()
+        init = self._run([
+            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", self.superuser,
+            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
+        ])
+        if init.returncode != 0:
+            raise ClusterError(f"initdb failed in {self.datadir}:\n{init.stdout}{init.stderr}")
+        return self._launch()
+
+    def start_replica(self, name: str | None = None) -> "EmbeddedCluster":
+        """A hot standby of this running cluster: pg_basebackup -R, streaming on loopback."""
+        replica = EmbeddedCluster(name or f"{self.name}-standby", base_dir=self.base_dir, settings=self.settings)
+        replica._prepare_dir()
+        backup = replica._run([
+            str(self.bindir / "pg_basebackup"), "-D", str(replica.datadir), "-R", "-X", "stream", "--checkpoint=fast",
+            "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser,
+        ])
+        if backup.returncode != 0:
+            replica.stop()
+            raise ClusterError(f"pg_basebackup failed:\n{backup.stdout}{backup.stderr}")
+        return replica._launch()
+
+    def _prepare_dir(self) -> None:
         self.sweep_stale()
         self.base_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(self.base_dir, 0o755)
@@ -165,12 +188,8 @@ class EmbeddedCluster:
         os.chmod(self.dir, 0o755)
         self._chown(self.dir)
         (self.dir / "owner.pid").write_text(str(os.getpid()))
-        init = self._run([
-            str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", self.superuser,
-            "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-sync",
-        ])
-        if init.returncode != 0:
-            raise ClusterError(f"initdb failed in {self.datadir}:\n{init.stdout}{init.stderr}")
+
+    def _launch(self) -> "EmbeddedCluster":
         last_error = ""
         for _attempt in range(5):
             self.port = free_port()
