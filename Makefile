@@ -13,8 +13,9 @@ demo: deps       ## embedded PostgreSQL, migrate, run the incident scenarios, pr
 test: deps       ## the whole suite: pgTAP files (pg_prove) and pytest, on an embedded cluster
 	$(BIN)/pytest
 
-docs: deps       ## regenerate docs generated from code
+docs: deps       ## regenerate what is generated from code: the error registry doc, the shipped catalog fingerprints
 	$(BIN)/python -m ledgerguard.errors > docs/errors.md
+	$(BIN)/python -m ledgerguard.doctor > src/ledgerguard/catalog.json
 
 clean:
 	rm -rf .ledgerguard $(VENV)

@@ -165,3 +165,20 @@ def test_check_record_stores_the_run_and_unknown_names_exit_3(dsn, db):
 def test_checks_lists_the_catalog(dsn):
     result = invoke("--dsn", dsn, "checks")
     assert result.exit_code == 0 and result.output.count("replaces:") == 20
+
+
+def test_the_shipped_catalog_fingerprints_match_a_migrated_database(dsn):
+    from ledgerguard import doctor
+
+    assert doctor.fingerprints(dsn) == doctor.shipped()["objects"], "run `make docs` to regenerate catalog.json"
+
+
+def test_doctor_reports_a_drifted_function_and_a_missing_grant(dsn, db):
+    db.execute("CREATE OR REPLACE FUNCTION ledger_check.threshold(p_name text) RETURNS text LANGUAGE sql STABLE "
+               "AS $$ SELECT '0' $$")
+    db.execute("REVOKE EXECUTE ON FUNCTION ledger.capture_payment(bigint, text) FROM ledger_app")
+    db.commit()
+    result = invoke("--dsn", dsn, "doctor")
+    assert result.exit_code == 1
+    assert "FAIL  function ledger_check.threshold(text) differs from what the package ships" in result.output
+    assert "FAIL  function ledger.capture_payment(bigint,text) differs from what the package ships" in result.output
