@@ -6,6 +6,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -134,3 +135,31 @@ CREATE OR REPLACE TRIGGER _100_x
     BEFORE INSERT ON ledger.entries FOR EACH ROW EXECUTE FUNCTION ledger.f();"""
     assert revisions.drops_for(text) == ["DROP TRIGGER IF EXISTS _100_x ON ledger.entries;",
                                          "DROP FUNCTION IF EXISTS ledger.f;"]
+
+
+def test_the_opt_in_schedule_puts_the_runbook_jobs_in_pg_cron():
+    if not Path("/usr/share/postgresql/15/extension/pg_cron.control").exists():
+        pytest.skip("pg_cron is not installed (Debian postgresql-15-cron; scripts/bootstrap installs it)")
+    settings = {"shared_preload_libraries": "'pg_cron'", "cron.database_name": "'payments'"}
+    with EmbeddedCluster("cron", settings=settings) as cluster:
+        dsn = cluster.create_database("payments")
+        migrate.upgrade(dsn)
+        assert migrate.current(dsn, migrate.SCHEDULE) is None, "scheduling is opt-in"
+        migrate.upgrade(dsn, migrate.SCHEDULE)
+        with psycopg.connect(dsn) as conn:
+            jobs = conn.execute("SELECT jobname, schedule, command FROM cron.job ORDER BY jobname").fetchall()
+        assert [(name, schedule) for name, schedule, _ in jobs] == [("ledgerguard-reconciliation", "0 2 * * *"),
+                                                                     ("ledgerguard-settlement", "0 0 * * *")]
+        assert "ledger_ops.record_check_run(NULL)" in jobs[0][2] and "ledger.run_settlement_batch" in jobs[1][2]
+        assert migrate.current(dsn) == migrate.head()
+        migrate.downgrade(dsn, "base")
+        with psycopg.connect(dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM cron.job").fetchone()[0] == 0
+
+
+def test_the_schedule_refuses_a_server_without_pg_cron(empty_database):
+    dsn = empty_database()
+    migrate.upgrade(dsn)
+    with pytest.raises(Exception, match="pg_cron"):
+        migrate.upgrade(dsn, migrate.SCHEDULE)
+    assert migrate.current(dsn) == migrate.head()

@@ -8,7 +8,7 @@ from ledgerguard.deploy import apply_frozen
 
 revision = "0001"
 down_revision = None
-branch_labels = None
+branch_labels = ("ledger",)  # the main line; "schedule" is the opt-in pg_cron branch
 depends_on = None
 
 # Frozen copies in 0001_ledger_core/, in build order.

@@ -59,17 +59,23 @@ def database(ctx: click.Context, migrated: bool = True) -> Iterator[str]:
 @click.option("--sql", "offline", is_flag=True, help="Print the SQL for review instead of applying it.")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 @click.option("--downgrade", "downgrade_to", metavar="REV", help="Downgrade to REV (base = remove everything).")
+@click.option("--schedule", is_flag=True,
+              help="Also schedule the nightly settlement and reconciliation with pg_cron (opt-in).")
 @click.pass_context
-def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str | None) -> None:
+def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str | None, schedule: bool) -> None:
     """Apply the migrations (or print their SQL with --sql)."""
+    target = migrations.MAIN if revision == "head" else revision
     if offline:
-        click.echo(migrations.offline_sql(revision), nl=False)
+        click.echo(migrations.offline_sql(target), nl=False)
         return
     with database(ctx, migrated=False) as dsn:
         if downgrade_to:
             before = migrations.downgrade(dsn, downgrade_to)
         else:
-            before = migrations.upgrade(dsn, revision)
+            before = migrations.upgrade(dsn, target)
+            if schedule:
+                migrations.upgrade(dsn, migrations.SCHEDULE)
+                click.echo("scheduled: ledgerguard-settlement 00:00 UTC, ledgerguard-reconciliation 02:00 UTC")
         click.echo(f"revision {before or 'base'} -> {migrations.current(dsn) or 'base'}")
 
 

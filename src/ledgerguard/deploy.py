@@ -1,8 +1,9 @@
 """Running the project's SQL files: from a migration's frozen copy, or from sql/.
 
 Guarantees:
-- files under ``roles/`` run as the migrating role (they create cluster-wide
-  roles and database grants); every other file runs under
+- files under ``roles/`` run as the migrating role: the privileged,
+  cluster-level steps (roles, database grants, extensions such as pg_cron);
+  every other file runs under
   ``SET ROLE ledger_owner``, so ledger_owner owns every object;
 - a migration runs only the frozen copies stored beside its revision file,
   never the live ``sql/`` file, so an old revision always replays the SQL it

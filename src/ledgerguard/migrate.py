@@ -11,6 +11,9 @@ from alembic.script import ScriptDirectory
 
 from ledgerguard import resources
 
+MAIN = "ledger@head"          # the ledger itself
+SCHEDULE = "schedule@head"    # opt-in pg_cron jobs (ledgerguard migrate --schedule)
+
 
 def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Config:
     cfg = Config(output_buffer=output) if output is not None else Config()
@@ -19,7 +22,7 @@ def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Conf
     return cfg
 
 
-def upgrade(dsn: str, revision: str = "head") -> str | None:
+def upgrade(dsn: str, revision: str = MAIN) -> str | None:
     """Upgrade; returns the revision found under the migration lock (None = base)."""
     cfg = alembic_config(dsn)
     command.upgrade(cfg, revision)
@@ -37,7 +40,7 @@ def downgrade(dsn: str, revision: str) -> str | None:
     return cfg.attributes.get("revision_before")
 
 
-def offline_sql(revision: str = "head", start: str | None = None) -> str:
+def offline_sql(revision: str = MAIN, start: str | None = None) -> str:
     """The SQL a DBA reviews: every statement `upgrade` would run."""
     buffer = io.StringIO()
     target = f"{start}:{revision}" if start else revision
@@ -45,14 +48,30 @@ def offline_sql(revision: str = "head", start: str | None = None) -> str:
     return buffer.getvalue()
 
 
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config(None))
+
+
 def head() -> str:
-    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+    """The newest revision of the ledger line."""
+    return _script().get_revision(MAIN).revision
 
 
-def current(dsn: str) -> str | None:
+def current(dsn: str, branch: str = MAIN) -> str | None:
+    """The deployed revision of a line (the ledger by default), None at base."""
+    script = _script()
+    line = {r.revision for r in script.iterate_revisions(branch, "base")}
+    if branch != MAIN:  # a side line depends on the ledger line; count only its own revisions
+        line -= {r.revision for r in script.iterate_revisions(MAIN, "base")}
     with psycopg.connect(dsn) as conn:
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
         if not exists:
             return None
-        row = conn.execute("SELECT version_num FROM public.alembic_version").fetchone()
-        return row[0] if row else None
+        versions = [row[0] for row in conn.execute("SELECT version_num FROM public.alembic_version")]
+    # Alembic stores heads only: s001 stands for 0004 too (depends_on). The
+    # newest revision of the line among each stored head's ancestors is it.
+    for version in versions:
+        for ancestor in script.iterate_revisions(version, "base"):
+            if ancestor.revision in line:
+                return ancestor.revision
+    return None

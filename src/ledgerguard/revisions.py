@@ -32,7 +32,7 @@ class Revision:
 def ordered_revisions() -> list[Revision]:
     """Revisions from the first to the head."""
     script = ScriptDirectory.from_config(alembic_config(None))
-    walked = list(script.walk_revisions("base", "heads"))
+    walked = list(script.iterate_revisions("ledger@head", "base"))
     return [Revision(r.revision, Path(r.path)) for r in reversed(walked)]
 
 
