@@ -171,6 +171,15 @@ def balances(conn: psycopg.Connection, echo: Echo, codes: list[str]) -> None:
         echo(f"  {code:<18} {currency:<4} {status:<7} {balance:>10}")
 
 
+def report(dsn: str, echo: Echo) -> None:
+    """What on-call would run first: every check, over all history."""
+    from ledgerguard import checks
+
+    echo("\n-- the check catalog over all history (SELECT * FROM ledger_check.run_all(NULL))")
+    with _session(dsn, "ledger_auditor") as conn:
+        echo(checks.as_table(checks.run(conn, since=None)).rstrip("\n"))
+
+
 def run(dsn: str, echo: Echo = print) -> None:
     with _session(dsn, "ledger_app") as conn:
         ledger = Ledger(conn)
@@ -185,3 +194,4 @@ def run(dsn: str, echo: Echo = print) -> None:
             "demo-frozen", "TRANSFER", [("customer:alice", "-5.00"), ("courier:7", "5.00")]))
         balances(conn, echo, ["card:funding", "customer:alice", "customer:bob", "vendor:42", "courier:7",
                               "PLATFORM_MAIN", "PAYOUTS_IN_TRANSIT", "PAYOUT_PROVIDER"])
+    report(dsn, echo)
