@@ -56,7 +56,7 @@ def run_migrations_online() -> None:
             connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
             # Read under the lock: what this run started from.
-            config.attributes["revision_before"] = context.get_context().get_current_revision()
+            config.attributes["heads_before"] = context.get_context().get_current_heads()
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

@@ -29,6 +29,7 @@ LOGIN_ROLES = {
     "lg_app": "ledger_app",
     "lg_oncall": "ledger_oncall",
     "lg_auditor": "ledger_auditor",
+    "lg_oncall2": "ledger_oncall",
     "lg_dba": "ledger_migrator",
 }
 

@@ -7,7 +7,8 @@ CREATE TABLE ledger.transactions (
     created_at      timestamptz NOT NULL DEFAULT now(),
     payment_id      bigint,
     refund_id       bigint,
-    payout_id       bigint
+    payout_id       bigint,
+    reverses_transaction_id bigint UNIQUE REFERENCES ledger.transactions (id)
 );
 CREATE UNIQUE INDEX transactions_one_capture_per_payment ON ledger.transactions (payment_id) WHERE kind = 'PAYMENT_CAPTURE';
 CREATE UNIQUE INDEX transactions_one_posting_per_refund ON ledger.transactions (refund_id) WHERE kind = 'REFUND';
@@ -23,5 +24,6 @@ COMMENT ON COLUMN ledger.transactions.created_by IS 'Session user that posted it
 COMMENT ON COLUMN ledger.transactions.created_at IS 'Time of the database transaction that posted it.';
 COMMENT ON COLUMN ledger.transactions.payment_id IS 'Payment that caused it (capture, refund); at most one PAYMENT_CAPTURE per payment (unique index).';
 COMMENT ON COLUMN ledger.transactions.refund_id IS 'Refund that caused it; at most one REFUND posting per refund (unique index).';
+COMMENT ON COLUMN ledger.transactions.reverses_transaction_id IS 'The transaction this REVERSAL mirrors; unique, so a transaction is reversed at most once.';
 COMMENT ON COLUMN ledger.transactions.payout_id IS 'Payout that caused it (payout, completion, return, correction).';
 GRANT SELECT ON ledger.transactions TO ledger_oncall, ledger_auditor;

@@ -10,7 +10,9 @@ CREATE TABLE ledger.wallets (
     created_at     timestamptz NOT NULL DEFAULT now(),
     created_by     text NOT NULL DEFAULT session_user,
     updated_at     timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT wallets_freeze_mode_iff_frozen CHECK ((status = 'FROZEN') = (freeze_mode IS NOT NULL))
+    CONSTRAINT wallets_freeze_mode_iff_frozen CHECK ((status = 'FROZEN') = (freeze_mode IS NOT NULL)),
+    frozen_until   timestamptz,
+    CONSTRAINT wallets_frozen_until_only_when_frozen CHECK (frozen_until IS NULL OR status = 'FROZEN')
 );
 COMMENT ON TABLE ledger.wallets IS 'Wallets: one currency each; never deleted (close them). Balance lives in ledger.wallet_buckets; a FROZEN or CLOSED wallet takes no entries.';
 COMMENT ON COLUMN ledger.wallets.id IS 'Surrogate key referenced by entries.';
@@ -19,6 +21,7 @@ COMMENT ON COLUMN ledger.wallets.kind IS 'USER, MERCHANT, VENDOR, COURIER, PLATF
 COMMENT ON COLUMN ledger.wallets.currency IS 'The only currency of the wallet''s entries. Never changes.';
 COMMENT ON COLUMN ledger.wallets.status IS 'ACTIVE takes entries; FROZEN takes none (FULL) or credits only (DEBITS); CLOSED (only at zero balance) takes none, for good.';
 COMMENT ON COLUMN ledger.wallets.freeze_mode IS 'Set exactly while FROZEN: FULL refuses every entry, DEBITS still lets credits land.';
+COMMENT ON COLUMN ledger.wallets.frozen_until IS 'When a freeze ends by itself (NULL: until ledger_ops.unfreeze_wallet); after it the wallet takes entries again.';
 COMMENT ON COLUMN ledger.wallets.allow_negative IS 'When false the balance never goes below zero, under any concurrency. Never changes.';
 COMMENT ON COLUMN ledger.wallets.bucket_count IS 'Number of balance buckets; more than one lets concurrent postings to a hot wallet proceed in parallel. May only grow.';
 COMMENT ON COLUMN ledger.wallets.created_at IS 'When the wallet was created.';

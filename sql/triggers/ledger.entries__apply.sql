@@ -14,6 +14,7 @@ DECLARE
     v_seq            bigint;
     v_status         text;
     v_mode           text;
+    v_until          timestamptz;
 BEGIN
     IF NEW.bucket IS NOT NULL OR NEW.bucket_seq IS NOT NULL OR NEW.balance_after IS NOT NULL THEN
         RAISE EXCEPTION 'ledger entry for wallet id % sets bucket, bucket_seq or balance_after', NEW.wallet_id
@@ -64,8 +65,8 @@ BEGIN
        SET balance = wb.balance + NEW.amount,
            entry_count = wb.entry_count + 1
      WHERE wb.wallet_id = NEW.wallet_id AND wb.bucket = v_bucket
-    RETURNING wb.balance, wb.entry_count, wb.status, wb.freeze_mode
-         INTO v_balance, v_seq, v_status, v_mode;
+    RETURNING wb.balance, wb.entry_count, wb.status, wb.freeze_mode, wb.frozen_until
+         INTO v_balance, v_seq, v_status, v_mode, v_until;
 
     -- Status is read from the row just locked, so a freeze that committed
     -- before this lock was granted is always seen.
@@ -75,7 +76,7 @@ BEGIN
                   DETAIL = format('Transaction %s tried to post %s %s to closed wallet %s.',
                                   NEW.transaction_id, NEW.amount, v_currency, quote_literal(v_code)),
                   HINT = 'A closed wallet takes no entries, ever; post to the wallet that replaced it.';
-    ELSIF v_status = 'FROZEN' AND (v_mode = 'FULL' OR NEW.amount < 0) THEN
+    ELSIF v_status = 'FROZEN' AND (v_until IS NULL OR v_until > now()) AND (v_mode = 'FULL' OR NEW.amount < 0) THEN
         RAISE EXCEPTION 'wallet "%" is FROZEN (%)', v_code, v_mode
             USING ERRCODE = 'LG008',
                   DETAIL = format('Transaction %s tried to post %s %s to wallet %s, frozen in mode %s (%s).',
@@ -101,7 +102,7 @@ BEGIN
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.tg_entries__apply() IS 'BEFORE INSERT on ledger.entries: checks wallet, currency and amount (LG005/LG006/LG002/LG003), refuses FROZEN/CLOSED wallets (LG008/LG009) and overdrafts (LG010), and applies the amount to one wallet bucket under its row lock, assigning bucket, bucket_seq and balance_after.';
+COMMENT ON FUNCTION ledger_private.tg_entries__apply() IS 'BEFORE INSERT on ledger.entries: checks wallet, currency and amount (LG005/LG006/LG002/LG003), refuses FROZEN (until frozen_until) and CLOSED wallets (LG008/LG009) and overdrafts (LG010), and applies the amount to one wallet bucket under its row lock, assigning bucket, bucket_seq and balance_after.';
 
 CREATE OR REPLACE TRIGGER _100_apply
     BEFORE INSERT ON ledger.entries

@@ -55,6 +55,8 @@ REGISTRY: tuple[Code, ...] = (
          "Leave ledger-maintained columns alone; post a transaction instead."),
     Code("LG017", "WalletNotEmpty", "A wallet cannot be closed while its balance is not zero.",
          "Move the balance out first."),
+    Code("LG018", "UnknownTransaction", "No ledger transaction has this id.",
+         "Find it by reference in ledger.transactions."),
     Code("LG101", "PaymentStateConflict", "The payment's state does not allow this: capture after FAILED, refund before capture, an illegal transition written directly.",
          "Ask ledger.retry_advice('payment', id); a failed payment is final."),
     Code("LG102", "RefundStateConflict", "The refund's state does not allow this: process a PENDING refund, fail a COMPLETED one, an illegal transition.",
@@ -83,6 +85,14 @@ REGISTRY: tuple[Code, ...] = (
          "Quarantine the callback and ask the provider."),
     Code("LG301", "TicketRequired", "An on-call procedure was called without a ticket or a reason.",
          "Pass the incident ticket and the reason; both go to the audit log."),
+    Code("LG302", "AlreadyInState", "The on-call action would change nothing: the wallet is already frozen / not frozen, payouts already suspended / active.",
+         "Nothing to do; the audit log has the ticket of the earlier change."),
+    Code("LG303", "NotReversible", "The transaction was reversed already, or it is a payment, refund or payout whose money follows its own lifecycle.",
+         "Reverse at most once; refund payments, fail or recover payouts."),
+    Code("LG304", "FourEyesRequired", "An adjustment above the approval threshold was repeated by its maker; a second on-call user must execute it.",
+         "Ask another on-call engineer to repeat the same call."),
+    Code("LG305", "NothingToDo", "No overpayment is left to recover, or no balance discrepancy to repair.",
+         "Nothing to do; the matching check confirms."),
 )
 
 BY_SQLSTATE: dict[str, Code] = {code.sqlstate: code for code in REGISTRY}

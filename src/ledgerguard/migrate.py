@@ -26,7 +26,7 @@ def upgrade(dsn: str, revision: str = MAIN) -> str | None:
     """Upgrade; returns the revision found under the migration lock (None = base)."""
     cfg = alembic_config(dsn)
     command.upgrade(cfg, revision)
-    return cfg.attributes.get("revision_before")
+    return line_revision(cfg.attributes.get("heads_before", ()))
 
 
 def downgrade(dsn: str, revision: str) -> str | None:
@@ -37,7 +37,7 @@ def downgrade(dsn: str, revision: str) -> str | None:
         # Alembic keeps its bookkeeping table; at base nothing of ours stays.
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute("DROP TABLE IF EXISTS public.alembic_version")
-    return cfg.attributes.get("revision_before")
+    return line_revision(cfg.attributes.get("heads_before", ()))
 
 
 def offline_sql(revision: str = MAIN, start: str | None = None) -> str:
@@ -57,21 +57,28 @@ def head() -> str:
     return _script().get_revision(MAIN).revision
 
 
-def current(dsn: str, branch: str = MAIN) -> str | None:
-    """The deployed revision of a line (the ledger by default), None at base."""
+def line_revision(heads, branch: str = MAIN) -> str | None:
+    """The revision of a line (the ledger by default) that stored heads stand for, None at base.
+
+    Alembic stores heads only: s001 stands for 0004 too (depends_on), so the
+    newest revision of the line among each head's ancestors is the answer.
+    """
     script = _script()
     line = {r.revision for r in script.iterate_revisions(branch, "base")}
     if branch != MAIN:  # a side line depends on the ledger line; count only its own revisions
         line -= {r.revision for r in script.iterate_revisions(MAIN, "base")}
+    for head in heads:
+        for ancestor in script.iterate_revisions(head, "base"):
+            if ancestor.revision in line:
+                return ancestor.revision
+    return None
+
+
+def current(dsn: str, branch: str = MAIN) -> str | None:
+    """The deployed revision of a line (the ledger by default), None at base."""
     with psycopg.connect(dsn) as conn:
         exists = conn.execute("SELECT to_regclass('public.alembic_version') IS NOT NULL").fetchone()[0]
         if not exists:
             return None
-        versions = [row[0] for row in conn.execute("SELECT version_num FROM public.alembic_version")]
-    # Alembic stores heads only: s001 stands for 0004 too (depends_on). The
-    # newest revision of the line among each stored head's ancestors is it.
-    for version in versions:
-        for ancestor in script.iterate_revisions(version, "base"):
-            if ancestor.revision in line:
-                return ancestor.revision
-    return None
+        heads = [row[0] for row in conn.execute("SELECT version_num FROM public.alembic_version")]
+    return line_revision(heads, branch)
