@@ -182,3 +182,23 @@ def test_doctor_reports_a_drifted_function_and_a_missing_grant(dsn, db):
     assert result.exit_code == 1
     assert "FAIL  function ledger_check.threshold(text) differs from what the package ships" in result.output
     assert "FAIL  function ledger.capture_payment(bigint,text) differs from what the package ships" in result.output
+
+
+def test_oncall_commands_print_the_audit_row(dsn, db):
+    db.execute("SELECT ledger.create_wallet('vendor:9', 'VENDOR', 'USD')")
+    db.commit()
+    frozen = invoke("--dsn", dsn, "freeze", "vendor:9", "--mode", "DEBITS", "--ticket", "INC-1", "--reason", "fraud review")
+    assert frozen.exit_code == 0, frozen.output
+    assert "action        freeze_wallet" in frozen.output and '"freeze_mode": "DEBITS"' in frozen.output
+    again = invoke("--dsn", dsn, "freeze", "vendor:9", "--mode", "DEBITS", "--ticket", "INC-1", "--reason", "again")
+    assert again.exit_code == 1 and "LG302" in again.output
+    assert invoke("--dsn", dsn, "freeze", "vendor:9", "--reason", "no ticket").exit_code == 2  # click: --ticket is required
+    assert invoke("--dsn", dsn, "unfreeze", "vendor:9", "--ticket", "INC-1", "--reason", "cleared").exit_code == 0
+    assert invoke("--dsn", dsn, "adjust", "vendor:9", "12.50", "--ticket", "INC-2", "--reason", "missing credit").exit_code == 0
+    assert invoke("--dsn", dsn, "suspend-payouts", "vendor:9", "--ticket", "INC-3", "--reason", "dup").exit_code == 0
+    assert invoke("--dsn", dsn, "resume-payouts", "vendor:9", "--ticket", "INC-3", "--reason", "ok").exit_code == 0
+    off = invoke("--dsn", dsn, "kill-switch", "payouts", "off", "--retry-after", "2099-01-01T00:00:00",
+                 "--ticket", "INC-4", "--reason", "provider outage")
+    assert off.exit_code == 0 and '"enabled": false' in off.output
+    assert invoke("--dsn", dsn, "repair-balance", "vendor:9", "--ticket", "INC-5", "--reason", "x").exit_code == 1
+    assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 6

@@ -164,3 +164,127 @@ def serve(ctx: click.Context) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+# -- on-call procedures: each runs one ledger_ops function and prints its audit row ----------
+
+def ticketed(command):
+    command = click.option("--reason", required=True, help="Why (goes to the audit log).")(command)
+    return click.option("--ticket", required=True, help="Incident or change ticket (goes to the audit log).")(command)
+
+
+def run_procedure(ctx: click.Context, procedure: str, *args) -> None:
+    import json
+
+    import psycopg
+
+    from ledgerguard.client import Ops
+    from ledgerguard.errors import LedgerError
+
+    try:
+        with database(ctx) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+            row = Ops(conn).audited(f"ledger_ops.{procedure}", *args)
+    except LedgerError as error:
+        raise click.ClickException(str(error)) from None
+    for key in ("id", "action", "target", "ticket", "reason", "performed_by", "performed_at"):
+        click.echo(f"{key:<13} {row[key]}")
+    for key in ("before_state", "after_state"):
+        click.echo(f"{key:<13} {json.dumps(row[key], default=str, sort_keys=True)}")
+
+
+@main.command()
+@click.argument("wallet")
+@click.option("--mode", type=click.Choice(["FULL", "DEBITS"]), default="FULL", show_default=True,
+              help="FULL: no entries; DEBITS: credits (and chargebacks) still land.")
+@click.option("--until", "until", type=click.DateTime(), default=None, help="Expiry of the freeze (UTC).")
+@ticketed
+@click.pass_context
+def freeze(ctx, wallet, mode, until, ticket, reason):
+    """Freeze a wallet (audited)."""
+    from datetime import timezone
+
+    run_procedure(ctx, "freeze_wallet", wallet, reason, ticket, mode, until.replace(tzinfo=timezone.utc) if until else None)
+
+
+@main.command()
+@click.argument("wallet")
+@ticketed
+@click.pass_context
+def unfreeze(ctx, wallet, ticket, reason):
+    """Lift a freeze (audited)."""
+    run_procedure(ctx, "unfreeze_wallet", wallet, reason, ticket)
+
+
+@main.command(name="suspend-payouts")
+@click.argument("beneficiary")
+@ticketed
+@click.pass_context
+def suspend_payouts(ctx, beneficiary, ticket, reason):
+    """Stop new payouts to a beneficiary wallet (audited)."""
+    run_procedure(ctx, "suspend_payouts", beneficiary, reason, ticket)
+
+
+@main.command(name="resume-payouts")
+@click.argument("beneficiary")
+@ticketed
+@click.pass_context
+def resume_payouts(ctx, beneficiary, ticket, reason):
+    """Let payouts to a beneficiary go out again (audited)."""
+    run_procedure(ctx, "resume_payouts", beneficiary, reason, ticket)
+
+
+@main.command()
+@click.argument("wallet")
+@click.argument("amount")
+@ticketed
+@click.pass_context
+def adjust(ctx, wallet, amount, ticket, reason):
+    """Post AMOUNT (credit > 0, debit < 0) to WALLET against SUSPENSE; large ones need a second on-call user."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        value = Decimal(amount)
+    except InvalidOperation:
+        raise click.BadParameter(f"{amount!r} is not a decimal amount", param_hint="AMOUNT") from None
+    run_procedure(ctx, "post_adjustment", wallet, value, reason, ticket)
+
+
+@main.command()
+@click.argument("transaction_id", type=int)
+@ticketed
+@click.pass_context
+def reverse(ctx, transaction_id, ticket, reason):
+    """Post the mirror legs of a transaction, at most once (audited)."""
+    run_procedure(ctx, "reverse_transaction", transaction_id, reason, ticket)
+
+
+@main.command(name="recover-payout")
+@click.argument("order_ref")
+@ticketed
+@click.pass_context
+def recover_payout(ctx, order_ref, ticket, reason):
+    """Duplicate payout of ORDER_REF: suspend payouts, compute the overpayment, recover it (audited)."""
+    run_procedure(ctx, "recover_duplicate_payout", order_ref, reason, ticket)
+
+
+@main.command(name="repair-balance")
+@click.argument("wallet")
+@ticketed
+@click.pass_context
+def repair_balance(ctx, wallet, ticket, reason):
+    """Repair a wallet whose stored balance differs from its entries (audited)."""
+    run_procedure(ctx, "repair_wallet_balance", wallet, reason, ticket)
+
+
+@main.command(name="kill-switch")
+@click.argument("scope", type=click.Choice(["payments", "refunds", "payouts"]))
+@click.argument("state", type=click.Choice(["on", "off"]))
+@click.option("--retry-after", type=click.DateTime(), default=None, help="When callers may retry (UTC), while off.")
+@ticketed
+@click.pass_context
+def kill_switch(ctx, scope, state, retry_after, ticket, reason):
+    """Turn payments, refunds or payouts processing on or off (audited)."""
+    from datetime import timezone
+
+    run_procedure(ctx, "set_kill_switch", scope, state == "on", reason, ticket,
+                  retry_after.replace(tzinfo=timezone.utc) if retry_after else None)

@@ -152,11 +152,12 @@ def kill_switch(dsn: str, ledger: Ledger, echo: Echo) -> None:
 
 
 def direct_writes(dsn: str, echo: Echo) -> None:
-    echo("\n-- a frozen wallet, and direct writes by the owner")
+    echo("\n-- a frozen wallet (on-call, audited), and direct writes by the owner")
+    with _session(dsn, "ledger_oncall") as conn:
+        row = Ops(conn).audited("ledger_ops.freeze_wallet", "courier:7", "suspicious activity", "INC-FRAUD-3")
+        echo(f"  audited   #{row['id']} {row['action']} {row['target']} by {row['performed_by']} ({row['ticket']}):"
+             f" {row['after_state']}")
     with _session(dsn, "ledger_owner") as owner:
-        # ledger_ops.freeze_wallet is the audited way; the trigger guards both.
-        owner.execute("UPDATE ledger.wallets SET status = 'FROZEN', freeze_mode = 'FULL' WHERE code = 'courier:7'")
-        echo("  froze     courier:7 (mode FULL)")
         _attempt(echo, "UPDATE ledger.entries (history is append-only)",
                  lambda: owner.execute("UPDATE ledger.entries SET amount = amount * 2").rowcount)
 
