@@ -164,3 +164,28 @@ def test_no_ops_procedure_can_be_run_by_the_app(connect):
     for procedure, args in OPS_PROCEDURES.items():
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             app.execute(f"SELECT ledger_ops.{procedure}({', '.join(args)}, 'r', 't')")
+
+
+UNKNOWN_TARGETS = {
+    "freeze_wallet": ("'nobody'", "LG006"), "unfreeze_wallet": ("'nobody'", "LG006"),
+    "suspend_payouts": ("'nobody'", "LG006"), "resume_payouts": ("'nobody'", "LG006"),
+    "post_adjustment": ("'nobody', 1.00", "LG006"), "reverse_transaction": ("987654", "LG018"),
+    "recover_duplicate_payout": ("'order:none'", "LG305"), "repair_wallet_balance": ("'nobody'", "LG006"),
+    "set_kill_switch": ("'invoices', false", "LG015"),
+}
+
+
+@pytest.mark.parametrize("procedure", sorted(UNKNOWN_TARGETS))
+def test_every_procedure_refuses_without_a_ticket_or_reason_and_on_an_unknown_target(procedure, books, connect, db):
+    conn = connect("lg_oncall")
+    target, unknown_code = UNKNOWN_TARGETS[procedure]
+    known = {"reverse_transaction": "1", "recover_duplicate_payout": "'order:1'", "post_adjustment": "'vendor:1', 1.00",
+             "set_kill_switch": "'payouts', false"}.get(procedure, "'vendor:1'")
+    for reason, ticket in (("'reason'", "''"), ("'reason'", "NULL"), ("'  '", "'INC-1'")):
+        with pytest.raises(psycopg.Error) as refused:
+            conn.execute(f"SELECT ledger_ops.{procedure}({known}, {reason}, {ticket})")
+        assert refused.value.sqlstate in ("LG301", "LG001"), (reason, ticket, refused.value)
+    with pytest.raises(psycopg.Error) as unknown:
+        conn.execute(f"SELECT ledger_ops.{procedure}({target}, 'reason', 'INC-1')")
+    assert unknown.value.sqlstate == unknown_code
+    assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 0
