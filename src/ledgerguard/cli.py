@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -42,7 +43,7 @@ def database(ctx: click.Context, migrated: bool = True) -> Iterator[str]:
         return
     stop_on_sigterm()
     click.echo("Starting an embedded PostgreSQL (no --dsn / LEDGERGUARD_DSN given) …", err=True)
-    cluster = EmbeddedCluster("cli")
+    cluster = EmbeddedCluster("cli", settings=ctx.obj.get("cluster_settings"))
     try:
         cluster.start()
         dsn = cluster.create_database("ledgerguard")
@@ -148,6 +149,25 @@ def demo(ctx: click.Context) -> None:
 
     with database(ctx) as dsn:
         scenarios.run(dsn, click.echo)
+
+
+@main.command()
+@click.option("--quick", is_flag=True, help="8 clients, 5 s per scenario, 1M-entry checks: under two minutes.")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Also write the table as JSON.")
+@click.option("--only", multiple=True, type=click.Choice(["throughput", "bulk", "payouts", "checks"]),
+              help="Run only these parts (repeatable).")
+@click.pass_context
+def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...]) -> None:
+    """Measure the guarded paths against a bare-insert baseline taken in the same run."""
+    from ledgerguard import bench as benchmark
+
+    if not ctx.obj["dsn"]:
+        ctx.obj["cluster_settings"] = benchmark.BENCH_SETTINGS
+    with database(ctx, migrated=False) as dsn:
+        rows = benchmark.Bench(dsn, quick=quick, only=only, echo=lambda line: click.echo(line, err=True)).run()
+    click.echo(benchmark.table(rows), nl=False)
+    if json_path:
+        Path(json_path).write_text(benchmark.as_json(rows))
 
 
 @main.command()

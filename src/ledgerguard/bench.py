@@ -1,0 +1,238 @@
+"""`ledgerguard bench`: guarded paths against the bare-insert limit, measured in one run.
+
+Every figure is a ratio to a baseline measured in the same run on the same
+cluster: the physical limit of this machine (a bare 3-row INSERT per
+transaction into an unguarded table of the same shape, synchronous commit
+on), or, where the question is what a design choice costs, the same work
+without it. Load comes from pgbench with custom scripts (real connections,
+-j 2); latencies are percentiles of pgbench's per-transaction log.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import psycopg
+
+from ledgerguard import migrate
+from ledgerguard.cluster import find_bindir
+
+# Durable like production: a benchmark with fsync or synchronous_commit off
+# measures nothing a payments database would ever run.
+BENCH_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "shared_buffers": "1GB", "max_wal_size": "4GB",
+                  "checkpoint_timeout": "30min", "work_mem": "64MB", "maintenance_work_mem": "512MB"}
+
+PAYERS = 1000
+PAYEES = 1000
+SPREAD_CURRENCIES = [f"Q{a}{b}" for a in "ABCD" for b in "ABCD"]  # 16 fee wallets instead of one
+
+
+@dataclass
+class Row:
+    scenario: str
+    clients: int
+    tps: float | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    seconds: float | None = None
+    baseline: str = ""
+    ratio: float | None = None
+    target: float | None = None
+    note: str = ""
+
+    @property
+    def verdict(self) -> str:
+        if self.ratio is None or self.target is None:
+            return ""
+        return "ok" if (self.ratio >= self.target if self.target > 0 else self.ratio <= -self.target) else "MISS"
+
+
+@dataclass
+class Bench:
+    dsn: str
+    quick: bool = False
+    only: tuple[str, ...] = ()
+    echo: Callable[[str], None] = print
+    rows: list[Row] = field(default_factory=list)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    @property
+    def seconds(self) -> int:
+        return 5 if self.quick else 20
+
+    @property
+    def client_counts(self) -> list[int]:
+        return [8] if self.quick else [2, 4, 8]
+
+    def conn(self) -> psycopg.Connection:
+        return psycopg.connect(self.dsn, autocommit=True)
+
+    def phase(self, text: str) -> float:
+        self.echo(f"[{time.strftime('%H:%M:%S')}] {text}")
+        return time.monotonic()
+
+    def pgbench(self, script: str, clients: int, seconds: int | None = None) -> tuple[float, float, float, int]:
+        """(tps, p50 ms, p99 ms, failed transactions) of a pgbench run of `script`."""
+        info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "script.sql"
+            path.write_text(script)
+            os.chmod(tmp, 0o777)
+            cmd = [str(find_bindir() / "pgbench"), "-n", "-c", str(clients), "-j", str(min(clients, 2)),
+                   "-T", str(seconds or self.seconds), "-f", str(path), "-l", "--log-prefix", str(Path(tmp) / "log"),
+                   "-h", info.get("host", "127.0.0.1"), "-p", str(info.get("port", 5432)),
+                   "-U", info.get("user", "postgres"), info.get("dbname", "postgres")]
+            done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp, check=False)
+            latencies = []
+            for log in Path(tmp).glob("log*"):
+                latencies += [int(line.split()[2]) / 1000 for line in log.read_text().splitlines() if line.strip()]
+        match = re.search(r"tps = ([\d.]+) \(without initial connection time\)", done.stdout)
+        if not match or done.returncode != 0:
+            raise RuntimeError(f"pgbench failed:\n{done.stdout}\n{done.stderr}")
+        failed = len(re.findall(r"aborted|error", done.stderr))
+        q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
+        return float(match.group(1)), round(q[49], 3), round(q[98], 3), failed
+
+    # -- the ledger to load ---------------------------------------------------------------
+
+    def prepare(self) -> None:
+        t0 = self.phase("migrating and creating 2,000 funded wallets, 16 fee currencies")
+        migrate.upgrade(self.dsn)
+        with self.conn() as conn:
+            conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
+            conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
+        self.echo(f"           done in {time.monotonic() - t0:.1f} s")
+
+    def payments(self, count: int, spread: bool) -> int:
+        """Create `count` INITIATED payments to capture; returns the first id."""
+        with self.conn() as conn:
+            return conn.execute("SELECT bench.payments(%s, %s)", (count, spread)).fetchone()[0]
+
+    # -- scenarios ----------------------------------------------------------------------
+
+    def run(self) -> list[Row]:
+        self.prepare()
+        wanted = set(self.only or ("throughput", "bulk", "payouts", "checks"))
+        if "throughput" in wanted:
+            for clients in self.client_counts:
+                self.throughput(clients)
+        if "bulk" in wanted:
+            self.bulk()
+        if "payouts" in wanted:
+            self.payouts()
+        if "checks" in wanted:
+            self.checks()
+        return self.rows
+
+    def throughput(self, clients: int) -> None:
+        self.phase(f"throughput with {clients} clients, {self.seconds} s each")
+        bare = self.measure("bare 3-row insert", clients, "SELECT bench.bare_posting();")
+        capacity = int(clients * self.seconds * 15000)
+        first = self.payments(capacity, spread=False)
+        hot = self.measure("capture (fee to PLATFORM_MAIN)", clients,
+                           f"SELECT ledger.capture_payment(nextval('bench.capture_{first}'));", bare, 0.5,
+                           setup=f"CREATE SEQUENCE IF NOT EXISTS bench.capture_{first} START {first}")
+        first = self.payments(capacity, spread=True)
+        spread = self.measure("capture (fee spread over 16 wallets)", clients,
+                              f"SELECT ledger.capture_payment(nextval('bench.capture_{first}'));", bare,
+                              setup=f"CREATE SEQUENCE IF NOT EXISTS bench.capture_{first} START {first}")
+        if hot.tps and spread.tps:
+            self.rows.append(Row("capture hot / spread", clients, ratio=round(hot.tps / spread.tps, 3),
+                                 baseline="capture spread", target=0.9))
+        self.measure("post_transaction 3 legs (PLATFORM_MAIN)", clients,
+                     "\\set a random(1, 1000)\n\\set b random(1, 1000)\n"
+                     "SELECT bench.post3(:client_id, :a, :b);", bare, 0.6)
+
+    def measure(self, scenario: str, clients: int, script: str, baseline: Row | None = None,
+                target: float | None = None, setup: str | None = None) -> Row:
+        if setup:
+            with self.conn() as conn:
+                conn.execute(setup)
+        tps, p50, p99, failed = self.pgbench(script, clients)
+        row = Row(scenario, clients, round(tps, 1), p50, p99, baseline=baseline.scenario if baseline else "",
+                  ratio=round(tps / baseline.tps, 3) if baseline and baseline.tps else None, target=target,
+                  note=f"{failed} failed" if failed else "")
+        self.rows.append(row)
+        self.echo(f"           {scenario:<42} {clients} clients  {tps:9.1f} tps  p50 {p50} ms  p99 {p99} ms"
+                  + (f"  x{row.ratio} of bare" if row.ratio else ""))
+        return row
+
+    def bulk(self) -> None:
+        sizes = [100_000] if self.quick else [100_000, 1_000_000]
+        for size in sizes:
+            self.phase(f"bulk: {size:,} transactions (3 legs each)")
+            with self.conn() as conn:
+                bare = timed(conn, "SELECT bench.bare_bulk(%s)", size)
+                one = timed(conn, "SELECT bench.bulk(%s, %s)", size, size)
+                batches = timed(conn, "SELECT bench.bulk(%s, 1000)", size)
+            for name, secs in (("bulk bare insert", bare), ("bulk, one call", one), ("bulk, batches of 1,000", batches)):
+                ratio = round(secs / bare, 2) if name != "bulk bare insert" else None
+                self.rows.append(Row(f"{name} ({size:,})", 1, seconds=round(secs, 2), baseline="bulk bare insert",
+                                     ratio=ratio, target=-5 if ratio else None))
+                self.echo(f"           {name:<42} {secs:7.2f} s" + (f"  x{ratio} of bare (target <= 5)" if ratio else ""))
+
+    def payouts(self) -> None:
+        self.phase(f"payout_once: distinct orders, with and without the advisory lock; a storm on one order")
+        lock = self.measure("payout_once, distinct orders", 8,
+                            "\\set m random(1, 1000)\nSELECT * FROM ledger.payout_once('o' || nextval('bench.orders'), 'm' || :m, 1.00);")
+        nolock = self.measure("payout_once without the lock", 8,
+                              "\\set m random(1, 1000)\nSELECT * FROM bench.payout_once_nolock('n' || nextval('bench.orders'), 'm' || :m, 1.00);")
+        self.rows.append(Row("payout_once lock / no lock", 8, ratio=round(lock.tps / nolock.tps, 3),
+                             baseline="payout_once without the lock", target=0.9))
+        storm = self.measure("payout_once storm, 8 clients one order", 8,
+                             "SELECT * FROM ledger.payout_once('storm', 'm1', 1.00);")
+        with self.conn() as conn:
+            payouts = conn.execute("SELECT count(*) FROM ledger.payouts WHERE order_ref = 'storm'").fetchone()[0]
+        storm.note = f"{payouts} payout, {storm.note or '0 failed'}"
+
+    def checks(self) -> None:
+        sizes = [1_000_000] if self.quick else [1_000_000, 10_000_000]
+        for size in sizes:
+            t0 = self.phase(f"checks: generating a ledger of {size:,} entries")
+            with self.conn() as conn:
+                conn.execute("SELECT bench.generate_ledger(%s)", (size,))
+                conn.execute("VACUUM ANALYZE ledger.entries")
+                conn.execute("VACUUM ANALYZE ledger.transactions")
+            self.echo(f"           generated in {time.monotonic() - t0:.1f} s")
+            with self.conn() as conn:
+                full = timed(conn, "SELECT count(*) FROM ledger_check.run_all(NULL)")
+                window = timed(conn, "SELECT count(*) FROM ledger_check.run_all('24 hours')")
+            self.rows.append(Row(f"run_all, all history ({size:,} entries)", 1, seconds=round(full, 2), target=None))
+            self.rows.append(Row(f"run_all, 24 h window ({size:,} entries)", 1, seconds=round(window, 3)))
+            self.echo(f"           run_all(NULL) {full:.2f} s; run_all('24 hours') {window:.3f} s")
+
+
+def timed(conn: psycopg.Connection, sql: str, *params) -> float:
+    start = time.monotonic()
+    conn.execute(sql, params)
+    return time.monotonic() - start
+
+
+def table(rows: list[Row]) -> str:
+    head = f"{'scenario':<46} {'clients':>7} {'tps':>9} {'p50 ms':>7} {'p99 ms':>7} {'seconds':>8} {'ratio':>7} {'target':>7}  vs"
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        target = "" if r.target is None else (f">= {r.target}" if r.target > 0 else f"<= {-r.target}")
+        lines.append(f"{r.scenario:<46} {r.clients:>7} {fmt(r.tps):>9} {fmt(r.p50_ms):>7} {fmt(r.p99_ms):>7} "
+                     f"{fmt(r.seconds):>8} {fmt(r.ratio):>7} {target:>7}  {r.baseline} {r.verdict} {r.note}".rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def as_json(rows: list[Row]) -> str:
+    return json.dumps({"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
+                       "rows": [asdict(r) | {"verdict": r.verdict} for r in rows]}, indent=2) + "\n"

@@ -1,0 +1,157 @@
+-- The benchmark's own schema, in a throwaway database: the bare baseline,
+-- data builders and the scenario entry points pgbench calls.
+CREATE SCHEMA IF NOT EXISTS bench;
+CREATE SEQUENCE IF NOT EXISTS bench.txn;
+CREATE SEQUENCE IF NOT EXISTS bench.orders;
+
+-- The physical limit: entries of the same shape, no trigger, no constraint beyond a key.
+CREATE TABLE IF NOT EXISTS bench.bare (
+    id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    transaction_id bigint NOT NULL,
+    wallet_id      bigint NOT NULL,
+    currency       text NOT NULL,
+    amount         numeric NOT NULL,
+    bucket         smallint NOT NULL,
+    bucket_seq     bigint NOT NULL,
+    balance_after  numeric NOT NULL,
+    created_at     timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS bare_transaction_id ON bench.bare (transaction_id);
+
+CREATE OR REPLACE FUNCTION bench.bare_posting() RETURNS void LANGUAGE sql AS $$
+    INSERT INTO bench.bare (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+    SELECT t.n, v.w, 'USD', v.a, 0, t.n, v.a
+      FROM (SELECT nextval('bench.txn') AS n) AS t, (VALUES (1, -10.00), (2, 9.00), (3, 1.00)) AS v (w, a)
+$$;
+
+CREATE OR REPLACE FUNCTION bench.bare_bulk(p_transactions integer) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO bench.bare (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+    SELECT g, v.w, 'USD', v.a, 0, g, v.a
+      FROM generate_series(1, p_transactions) AS g, (VALUES (1, -10.00), (2, 9.00), (3, 1.00)) AS v (w, a)
+$$;
+
+CREATE OR REPLACE FUNCTION bench.prepare(p_payers integer, p_payees integer, p_currencies text[]) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_cur text;
+BEGIN
+    PERFORM ledger.create_wallet('bench:world', 'EXTERNAL', 'USD', true);
+    PERFORM ledger.create_wallet('p' || i, 'USER', 'USD') FROM generate_series(1, p_payers) AS i;
+    PERFORM ledger.create_wallet('m' || i, 'MERCHANT', 'USD') FROM generate_series(1, p_payees) AS i;
+    PERFORM ledger.post_transaction('bench:fund:' || w.code, 'TRANSFER',
+                                    jsonb_build_array(jsonb_build_object('wallet', 'bench:world', 'amount', '-100000000'),
+                                                      jsonb_build_object('wallet', w.code, 'amount', '100000000')))
+       FROM ledger.wallets AS w WHERE w.code ~ '^[pm][0-9]+$';
+    FOREACH v_cur IN ARRAY p_currencies LOOP
+        INSERT INTO ledger.currencies (code, minor_units, name) VALUES (v_cur, 2, 'bench ' || v_cur) ON CONFLICT DO NOTHING;
+        PERFORM ledger.create_wallet('bench:world:' || v_cur, 'EXTERNAL', v_cur, true);
+        PERFORM ledger.create_wallet(format('%s:%s:%s', r, v_cur, i), CASE r WHEN 'p' THEN 'USER' ELSE 'MERCHANT' END, v_cur)
+           FROM generate_series(1, 64) AS i, unnest(ARRAY['p', 'm']) AS r;
+        PERFORM ledger.post_transaction(format('bench:fund:%s:%s', v_cur, i), 'TRANSFER',
+                    jsonb_build_array(jsonb_build_object('wallet', 'bench:world:' || v_cur, 'amount', '-100000000'),
+                                      jsonb_build_object('wallet', format('p:%s:%s', v_cur, i), 'amount', '100000000')))
+           FROM generate_series(1, 64) AS i;
+        PERFORM ledger_private.system_wallet('PLATFORM_MAIN', v_cur);
+    END LOOP;
+END
+$$;
+
+-- INITIATED payments to capture, set-based (the owner may insert INITIATED rows).
+CREATE OR REPLACE FUNCTION bench.payments(p_count integer, p_spread boolean) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_first bigint := nextval('ledger.payments_id_seq');
+BEGIN
+    IF p_spread THEN
+        INSERT INTO ledger.payments (idempotency_key, order_ref, payer_wallet_id, payee_wallet_id, currency, amount, platform_fee, method)
+        SELECT 'bench:' || g, 'bench:' || g, p.id, m.id, c.code, 10.00, 1.00, 'PREPAID'
+          FROM generate_series(1, p_count) AS g
+          JOIN LATERAL (SELECT code FROM ledger.currencies WHERE code LIKE 'Q%' ORDER BY code
+                         OFFSET g % 16 LIMIT 1) AS c ON true
+          JOIN ledger.wallets AS p ON p.code = format('p:%s:%s', c.code, 1 + g % 64)
+          JOIN ledger.wallets AS m ON m.code = format('m:%s:%s', c.code, 1 + (g / 64) % 64);
+    ELSE
+        INSERT INTO ledger.payments (idempotency_key, order_ref, payer_wallet_id, payee_wallet_id, currency, amount, platform_fee, method)
+        SELECT 'bench:' || g, 'bench:' || g, p.id, m.id, 'USD', 10.00, 1.00, 'PREPAID'
+          FROM generate_series(1, p_count) AS g
+          JOIN ledger.wallets AS p ON p.code = 'p' || (1 + g % 1000)
+          JOIN ledger.wallets AS m ON m.code = 'm' || (1 + (g / 1000 + g) % 1000);
+    END IF;
+    RETURN v_first + 1;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION bench.post3(p_client integer, p_payer integer, p_payee integer) RETURNS bigint LANGUAGE sql AS $$
+    SELECT ledger.post_transaction(format('bench:%s:%s', p_client, nextval('bench.txn')), 'TRANSFER',
+        jsonb_build_array(jsonb_build_object('wallet', 'p' || p_payer, 'amount', '-10.00'),
+                          jsonb_build_object('wallet', 'm' || p_payee, 'amount', '9.00'),
+                          jsonb_build_object('wallet', 'PLATFORM_MAIN', 'amount', '1.00')))
+$$;
+
+-- p_transactions 3-leg transfers through the batch entry point, p_batch per call.
+CREATE OR REPLACE FUNCTION bench.bulk(p_transactions integer, p_batch integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_run bigint := nextval('bench.txn');
+BEGIN
+    FOR v_start IN 0 .. p_transactions - 1 BY p_batch LOOP
+        IF to_regprocedure('ledger.post_transactions(jsonb)') IS NULL THEN  -- before the batch entry point existed
+            PERFORM ledger.post_transaction(format('bulk:%s:%s', v_run, g), 'TRANSFER',
+                        jsonb_build_array(jsonb_build_object('wallet', 'p' || (1 + g % 1000), 'amount', '-10.00'),
+                                          jsonb_build_object('wallet', 'm' || (1 + (g / 7) % 1000), 'amount', '9.00'),
+                                          jsonb_build_object('wallet', 'PLATFORM_MAIN', 'amount', '1.00')))
+               FROM generate_series(v_start, least(v_start + p_batch, p_transactions) - 1) AS g;
+            CONTINUE;
+        END IF;
+        PERFORM ledger.post_transactions(
+            (SELECT jsonb_agg(jsonb_build_object(
+                        'idempotency_key', format('bulk:%s:%s', v_run, g), 'kind', 'TRANSFER',
+                        'legs', jsonb_build_array(jsonb_build_object('wallet', 'p' || (1 + g % 1000), 'amount', '-10.00'),
+                                                  jsonb_build_object('wallet', 'm' || (1 + (g / 7) % 1000), 'amount', '9.00'),
+                                                  jsonb_build_object('wallet', 'PLATFORM_MAIN', 'amount', '1.00'))))
+               FROM generate_series(v_start, least(v_start + p_batch, p_transactions) - 1) AS g));
+    END LOOP;
+END
+$$;
+
+-- The same payout_once without its advisory lock, to price the lock.
+DO $$
+BEGIN
+    EXECUTE replace(replace(pg_get_functiondef('ledger.payout_once(text, text, numeric, text)'::regprocedure),
+                            'ledger.payout_once(', 'bench.payout_once_nolock('),
+                    'PERFORM pg_advisory_xact_lock(1279721473, v_lock_key);', '');
+END
+$$;
+
+-- A consistent ledger of p_entries entries on 2,000 wallets of its own, spread
+-- over 30 days, written set-based with the triggers off (balance chains and
+-- stored balances computed, so every check stays quiet).
+CREATE OR REPLACE FUNCTION bench.generate_ledger(p_entries bigint) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_txns   bigint := p_entries / 3;
+    v_first  bigint;
+    v_wallet bigint;
+BEGIN
+    PERFORM ledger.create_wallet('gen:' || i, 'USER', 'USD', true) FROM generate_series(1, 2000) AS i;
+    SELECT min(id) INTO v_wallet FROM ledger.wallets WHERE code LIKE 'gen:%';
+    SET LOCAL session_replication_role = replica;
+    v_first := nextval('ledger.transactions_id_seq');
+    PERFORM setval('ledger.transactions_id_seq', v_first + v_txns);
+    INSERT INTO ledger.transactions (id, kind, reference, created_at)
+    OVERRIDING SYSTEM VALUE
+    SELECT v_first + g, 'TRANSFER', 'gen:' || g, now() - interval '30 days' * (1 - g::float8 / v_txns)
+      FROM generate_series(0, v_txns - 1) AS g;
+    INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after, created_at)
+    SELECT l.txn, l.wallet, 'USD', l.amount, 0,
+           row_number() OVER w,
+           sum(l.amount) OVER (w ROWS UNBOUNDED PRECEDING),
+           l.created_at
+      FROM (SELECT v_first + g AS txn, v_wallet + (g * 7 + leg * 13) % 2000 AS wallet,
+                   CASE leg WHEN 0 THEN -10.00 WHEN 1 THEN 9.00 ELSE 1.00 END AS amount,
+                   now() - interval '30 days' * (1 - g::float8 / v_txns) AS created_at
+              FROM generate_series(0, v_txns - 1) AS g, generate_series(0, 2) AS leg) AS l
+    WINDOW w AS (PARTITION BY l.wallet ORDER BY l.txn);
+    UPDATE ledger.wallet_buckets AS b SET balance = s.balance, entry_count = s.n
+      FROM (SELECT wallet_id, sum(amount) AS balance, count(*) AS n FROM ledger.entries
+             WHERE wallet_id BETWEEN v_wallet AND v_wallet + 1999 GROUP BY wallet_id) AS s
+     WHERE b.wallet_id = s.wallet_id;
+END
+$$;
