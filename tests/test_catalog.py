@@ -66,14 +66,14 @@ def test_plpgsql_check_passes_on_every_function(db):
     findings = db.execute(
         """
         WITH fns AS (
-            SELECT p.oid, coalesce(
-                       (SELECT t.tgrelid FROM pg_trigger t WHERE t.tgfoid = p.oid AND NOT t.tgisinternal LIMIT 1),
-                       0) AS relid
+            SELECT p.oid, coalesce(t.tgrelid, 0) AS relid, t.tgnewtable AS newtable
               FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+              LEFT JOIN LATERAL (SELECT t.tgrelid, t.tgnewtable FROM pg_trigger t
+                                  WHERE t.tgfoid = p.oid AND NOT t.tgisinternal LIMIT 1) t ON true
              WHERE l.lanname = 'plpgsql' AND p.pronamespace::regnamespace::text = ANY(%s))
         SELECT fns.oid::regprocedure::text, r.level, r.message, r.lineno
-          FROM fns, LATERAL plpgsql_check_function_tb(fns.oid, fns.relid,
-                                                      fatal_errors => false, extra_warnings => false) r
+          FROM fns, LATERAL plpgsql_check_function_tb(fns.oid, fns.relid, fatal_errors => false,
+                                                      extra_warnings => false, newtable => fns.newtable) r
          WHERE r.level IN ('error', 'warning')
         """, (SCHEMAS,)).fetchall()
     assert findings == []

@@ -12,17 +12,8 @@ BEGIN
     OVERRIDING SYSTEM VALUE
     VALUES (p_transaction_id, p_kind, p_idempotency_key, p_reference, p_payment_id, p_refund_id, p_payout_id,
             p_reverses_transaction_id);
-    -- Legs of one wallet are merged and zero legs dropped (a fee of 0, a
-    -- payee that is also the fee wallet). Legs go in wallet order, so two
-    -- postings that touch the same wallets lock their buckets in the same
-    -- order and never deadlock.
-    INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
-    SELECT p_transaction_id, l.wallet_id, sum(l.amount)
-      FROM unnest(p_wallet_ids, p_amounts) AS l (wallet_id, amount)
-     GROUP BY l.wallet_id
-    HAVING sum(l.amount) <> 0
-     ORDER BY l.wallet_id;
+    PERFORM ledger_private.post_legs(array_fill(p_transaction_id, ARRAY[cardinality(p_wallet_ids)]), p_wallet_ids, p_amounts);
     RETURN p_transaction_id;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post(bigint, text, text, text, bigint[], numeric[], bigint, bigint, bigint, bigint) IS 'The one posting path of every API: writes the header and its legs (merged per wallet, zero legs dropped) in wallet-id order (deadlock-free), linked to the payment, refund, payout or reversed transaction that caused them; the entry triggers validate and apply them, the deferred trigger checks the zero sum.';
+COMMENT ON FUNCTION ledger_private.post(bigint, text, text, text, bigint[], numeric[], bigint, bigint, bigint, bigint) IS 'The one posting path of every API: writes the header, linked to the payment, refund, payout or reversed transaction that caused it, and its legs through ledger_private.post_legs; the deferred trigger checks the zero sum.';

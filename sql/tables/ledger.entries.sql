@@ -1,7 +1,7 @@
 CREATE TABLE ledger.entries (
     id             bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id bigint NOT NULL REFERENCES ledger.transactions (id),
-    wallet_id      bigint NOT NULL REFERENCES ledger.wallets (id),
+    transaction_id bigint NOT NULL,
+    wallet_id      bigint NOT NULL,
     currency       text NOT NULL,
     amount         numeric NOT NULL CHECK (amount <> 0 AND amount NOT IN ('NaN', 'Infinity', '-Infinity')),
     bucket         smallint NOT NULL,
@@ -14,8 +14,8 @@ CREATE INDEX entries_transaction_id ON ledger.entries (transaction_id);
 CREATE INDEX entries_created_at_brin ON ledger.entries USING brin (created_at);
 COMMENT ON TABLE ledger.entries IS 'Ledger entries (legs): append-only; each balance_after = the previous one in its wallet bucket + amount.';
 COMMENT ON COLUMN ledger.entries.id IS 'Entry id.';
-COMMENT ON COLUMN ledger.entries.transaction_id IS 'The transaction this leg belongs to.';
-COMMENT ON COLUMN ledger.entries.wallet_id IS 'Wallet credited (amount > 0) or debited (amount < 0).';
+COMMENT ON COLUMN ledger.entries.transaction_id IS 'The transaction this leg belongs to (checked by _150_verify: no foreign key, so postings take no share lock on the header).';
+COMMENT ON COLUMN ledger.entries.wallet_id IS 'Wallet credited (amount > 0) or debited (amount < 0); checked by _150_verify, not a foreign key, so the hot wallet''s row takes no share lock per posting. Wallets are never deleted.';
 COMMENT ON COLUMN ledger.entries.currency IS 'Always the wallet''s currency (checked).';
 COMMENT ON COLUMN ledger.entries.amount IS 'Signed amount: credit > 0, debit < 0; never 0, NaN or infinite; never more decimals than the currency has.';
 COMMENT ON COLUMN ledger.entries.bucket IS 'Wallet balance bucket the entry was posted to (assigned by the ledger).';

@@ -18,11 +18,13 @@ END
 $$;
 COMMENT ON FUNCTION ledger_private.tg_wallet_buckets__guard() IS 'Refuses (LG016) any write of a stored balance that does not come from the ledger''s own triggers or from ledger_ops.repair_wallet_balance on the wallet it repairs.';
 
--- Fires only for a top-level write (trigger depth 0); the entry and wallet
--- triggers write buckets from inside a trigger (depth >= 1).
+-- Fires only for a top-level write (trigger depth 0) outside the posting
+-- engine: the entry and wallet triggers write buckets from inside a trigger
+-- (depth >= 1); ledger_private.post_legs marks its own statement, and
+-- _150_verify checks every bucket it moved against the entries it wrote.
 CREATE OR REPLACE TRIGGER _010_guard
     BEFORE INSERT OR UPDATE OR DELETE ON ledger.wallet_buckets
-    FOR EACH ROW WHEN (pg_trigger_depth() < 1)
+    FOR EACH ROW WHEN (pg_trigger_depth() < 1 AND current_setting('ledger.posting', true) IS DISTINCT FROM 'on')
     EXECUTE FUNCTION ledger_private.tg_wallet_buckets__guard();
 COMMENT ON TRIGGER _010_guard ON ledger.wallet_buckets IS 'Stored balances are written only by the ledger''s triggers, never directly.';
 

@@ -4,7 +4,7 @@
 BEGIN;
 SET ROLE ledger_owner;
 SET CONSTRAINTS ALL IMMEDIATE;
-SELECT plan(20);
+SELECT plan(21);
 
 SELECT ledger.create_wallet('world', 'EXTERNAL', 'USD', true);
 SELECT ledger.create_wallet('alice', 'USER', 'USD');
@@ -35,9 +35,14 @@ SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id,
                  'LG003', NULL, 'too many decimals are refused for direct writes too');
 SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id, amount) VALUES (%1$s, %2$s, 'NaN')$$,
                         pg_temp.txn(), (SELECT id FROM w WHERE code = 'world')), 'LG002', NULL, 'NaN is refused for direct writes');
-SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id, amount, balance_after) VALUES (%1$s, %2$s, -1, 999), (%1$s, %3$s, 1, 999)$$,
+SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+                          VALUES (%1$s, %2$s, 'USD', -1, 0, 1, 999), (%1$s, %3$s, 'USD', 1, 0, 2, 999)$$,
                         pg_temp.txn(), (SELECT id FROM w WHERE code = 'world'), (SELECT id FROM w WHERE code = 'alice')),
-                 'LG016', NULL, 'balance_after is assigned by the ledger, never supplied');
+                 'LG016', NULL, 'forged balance_after values are refused by the statement verifier');
+SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+                          VALUES (%1$s, %2$s, 'USD', 1, 0, 2, 51), (%1$s, %3$s, 'USD', -1, 0, 2, -51)$$,
+                        pg_temp.txn(), (SELECT id FROM w WHERE code = 'alice'), (SELECT id FROM w WHERE code = 'world')),
+                 'LG016', NULL, 'a forged chain that looks right but never moved the stored balance is refused');
 SELECT throws_ok(format($$INSERT INTO ledger.entries (transaction_id, wallet_id, amount) VALUES (%1$s, %2$s, -60), (%1$s, %3$s, 60)$$,
                         pg_temp.txn(), (SELECT id FROM w WHERE code = 'alice'), (SELECT id FROM w WHERE code = 'world')),
                  'LG010', NULL, 'a direct overdraft is refused');
