@@ -1,4 +1,4 @@
-"""The set-based posting engine: one statement moves balances and writes entries; a statement trigger verifies.
+"""The posting engine: row by row for single postings, set-based for batches (ledger.post_transactions), verified by a statement trigger.
 
 Hand-written parts: the foreign keys from entries to wallets and
 transactions, and from transactions to kinds, are replaced by the
@@ -21,19 +21,24 @@ UPGRADE = [
     'functions/ledger_private.post_legs.sql',
     'functions/ledger_private.post.sql',
     'triggers/ledger.entries__apply.sql',
+    'triggers/ledger.entries__zero_sum.sql',
     'triggers/ledger.wallet_buckets__guard.sql',
     'triggers/ledger.entries__verify.sql',
+    'types/ledger_private.batch_leg.sql',
+    'functions/ledger.post_transactions.sql',
 ]
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
 RESTORE = {
     'functions/ledger_private.post.sql': '0005_on_call_procedures',
     'triggers/ledger.entries__apply.sql': '0005_on_call_procedures',
+    'triggers/ledger.entries__zero_sum.sql': '0001_ledger_core',
     'triggers/ledger.wallet_buckets__guard.sql': '0005_on_call_procedures',
 }
 
 # New objects, dropped by the downgrade (run as ledger_owner).
 DROP = [
+    'DROP FUNCTION IF EXISTS ledger.post_transactions;',
     'DROP TRIGGER IF EXISTS _150_verify ON ledger.entries;',
     'DROP FUNCTION IF EXISTS ledger_private.tg_entries__verify;',
     'DROP FUNCTION IF EXISTS ledger_private.post_legs;',
@@ -54,6 +59,7 @@ TABLES_UP = [
 ]
 
 TABLES_DOWN = [
+    "DROP TYPE ledger_private.batch_leg;",
     "ALTER TABLE ledger.transactions DROP CONSTRAINT transactions_kind_check,"
     " ADD CONSTRAINT transactions_kind_fkey FOREIGN KEY (kind) REFERENCES ledger.transaction_kinds (kind);",
     "ALTER TABLE ledger.entries ADD CONSTRAINT entries_transaction_id_fkey FOREIGN KEY (transaction_id)"
@@ -71,6 +77,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    execute_batches(["SET ROLE ledger_owner;", *DROP, "RESET ROLE;"])
+    # 0001's copy creates the constraint trigger without dropping it first.
+    execute_batches(["SET ROLE ledger_owner;", *DROP, "DROP TRIGGER _900_zero_sum ON ledger.entries;", "RESET ROLE;"])
     restore_frozen(__file__, RESTORE)
     execute_batches(["SET ROLE ledger_owner;", *TABLES_DOWN, "RESET ROLE;"])

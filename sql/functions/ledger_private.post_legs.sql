@@ -1,7 +1,11 @@
-CREATE OR REPLACE FUNCTION ledger_private.post_legs(p_transactions bigint[], p_wallets bigint[], p_amounts numeric[])
+CREATE OR REPLACE FUNCTION ledger_private.post_legs(
+    p_transactions bigint[], p_wallets bigint[], p_amounts numeric[], p_set_based boolean DEFAULT true)
 RETURNS void
 LANGUAGE plpgsql
 VOLATILE
+-- Its statements take arrays of a size only known at run time: custom plans
+-- would be re-planned on every call; the generic plan fits every size.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_txn      bigint[];
@@ -36,17 +40,21 @@ BEGIN
         RETURN;
     END IF;
 
-    IF v_slow THEN
-        -- A debit of a multi-bucket wallet that may not go negative must see
-        -- the whole balance: the entry trigger locks all its buckets, leg by
-        -- leg, in wallet order like the fast path.
+    IF v_slow OR NOT p_set_based THEN
+        -- Row by row: the entry trigger validates and applies each leg, in
+        -- wallet order like the set-based path. Cheapest for a handful of
+        -- legs, and the only way for a debit of a multi-bucket wallet that
+        -- may not go negative (it must lock and see all its buckets). Every
+        -- row passes the row trigger in this mode, so _150_verify skips it.
+        PERFORM set_config('ledger.posting', 'rows', true);
         INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
         SELECT l.txn, l.wallet_id, l.amount FROM unnest(v_txn, v_wallet, v_amount) AS l (txn, wallet_id, amount)
          ORDER BY l.wallet_id, l.txn;
+        PERFORM set_config('ledger.posting', '', true);
         RETURN;
     END IF;
 
-    -- The fast path: lock the buckets in (wallet, bucket) order, the order
+    -- Set-based, for batches: lock the buckets in (wallet, bucket) order, the order
     -- every posting uses (no deadlock); then one statement moves the stored
     -- balances and writes the entries with their position and balance after.
     PERFORM FROM ledger.wallet_buckets AS b
@@ -76,4 +84,4 @@ BEGIN
     PERFORM set_config('ledger.posting', '', true);
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine, set-based for one leg or a million: merges legs per (transaction, wallet), locks the chosen balance buckets in wallet order, moves the stored balances and writes the entries with bucket_seq and balance_after in one statement; the statement trigger _150_verify re-checks every row. Debits of multi-bucket wallets that may not go negative take the per-row path (all buckets locked).';
+COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[], boolean) IS 'The posting engine: merges legs per (transaction, wallet); row by row through the entry trigger (p_set_based false, or a debit of a multi-bucket wallet that may not go negative), or set-based for batches: locks the chosen balance buckets in wallet order, moves the stored balances and writes the entries with bucket_seq and balance_after in one statement, re-checked by the statement trigger _150_verify.';

@@ -21,13 +21,15 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT max(e.id) INTO v_max_id FROM ledger.entries AS e WHERE e.transaction_id = NEW.transaction_id;
-    SELECT string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency) INTO v_sums
-      FROM (SELECT e.currency, sum(e.amount) AS total
+    -- One pass over the transaction's entries (by its index): the sums per
+    -- currency and how far this check looked.
+    SELECT max(s.last_id), string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency)
+                           FILTER (WHERE s.total <> 0)
+      INTO v_max_id, v_sums
+      FROM (SELECT e.currency, sum(e.amount) AS total, max(e.id) AS last_id
               FROM ledger.entries AS e
              WHERE e.transaction_id = NEW.transaction_id
-             GROUP BY e.currency
-            HAVING sum(e.amount) <> 0) AS s;
+             GROUP BY e.currency) AS s;
     IF v_sums IS NOT NULL THEN
         RAISE EXCEPTION 'ledger transaction % does not sum to zero: %', NEW.transaction_id, v_sums
             USING ERRCODE = 'LG011',
@@ -42,6 +44,8 @@ $$;
 REVOKE ALL ON FUNCTION ledger_private.tg_entries__zero_sum() FROM PUBLIC;
 COMMENT ON FUNCTION ledger_private.tg_entries__zero_sum() IS 'Deferred constraint trigger: at COMMIT every ledger transaction that got entries sums to zero per currency, else LG011 and the whole database transaction rolls back.';
 
+-- Constraint triggers have no CREATE OR REPLACE: drop and create, so the file can be replayed.
+DROP TRIGGER IF EXISTS _900_zero_sum ON ledger.entries;
 CREATE CONSTRAINT TRIGGER _900_zero_sum
     AFTER INSERT ON ledger.entries
     DEFERRABLE INITIALLY DEFERRED

@@ -16,7 +16,7 @@ DECLARE
     v_mode           text;
     v_until          timestamptz;
 BEGIN
-    IF NEW.bucket IS NOT NULL OR NEW.bucket_seq IS NOT NULL THEN
+    IF NEW.bucket IS NOT NULL OR NEW.bucket_seq IS NOT NULL OR NEW.balance_after IS NOT NULL THEN
         RAISE EXCEPTION 'ledger entry for wallet id % sets bucket, bucket_seq or balance_after', NEW.wallet_id
             USING ERRCODE = 'LG016',
                   DETAIL = format('bucket=%s bucket_seq=%s balance_after=%s were supplied.',
@@ -104,10 +104,11 @@ END
 $$;
 COMMENT ON FUNCTION ledger_private.tg_entries__apply() IS 'BEFORE INSERT on ledger.entries: checks wallet, currency and amount (LG005/LG006/LG002/LG003), refuses FROZEN (until frozen_until) and CLOSED wallets (LG008/LG009) and overdrafts (LG010), and applies the amount to one wallet bucket under its row lock, assigning bucket, bucket_seq and balance_after.';
 
--- Rows the posting engine wrote with their position and balance after skip
--- it; _150_verify checks those (and these) set-based.
+-- Rows written with their position and balance after (the set-based
+-- engine) skip it and are checked by _150_verify; in row-by-row posting mode
+-- every row passes here, and supplied values are refused.
 CREATE OR REPLACE TRIGGER _100_apply
     BEFORE INSERT ON ledger.entries
-    FOR EACH ROW WHEN (NEW.balance_after IS NULL)
+    FOR EACH ROW WHEN (NEW.balance_after IS NULL OR current_setting('ledger.posting', true) = 'rows')
     EXECUTE FUNCTION ledger_private.tg_entries__apply();
 COMMENT ON TRIGGER _100_apply ON ledger.entries IS 'Validates an entry written without its ledger values and applies it to its wallet''s stored balance; whoever inserts, the balance stays the sum of the entries.';

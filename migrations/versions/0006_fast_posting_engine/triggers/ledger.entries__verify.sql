@@ -1,6 +1,8 @@
 CREATE OR REPLACE FUNCTION ledger_private.tg_entries__verify()
 RETURNS trigger
 LANGUAGE plpgsql
+-- Planned once for every statement size (see ledger_private.post_legs).
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v record;
@@ -104,8 +106,11 @@ END
 $$;
 COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row set-based (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes the fast posting path and any direct write answer to the same rules.';
 
+-- Skipped only in row-by-row posting mode, where _100_apply validated
+-- every row (and refuses supplied values).
 CREATE OR REPLACE TRIGGER _150_verify
     AFTER INSERT ON ledger.entries
     REFERENCING NEW TABLE AS new_entries
-    FOR EACH STATEMENT EXECUTE FUNCTION ledger_private.tg_entries__verify();
+    FOR EACH STATEMENT WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM 'rows')
+    EXECUTE FUNCTION ledger_private.tg_entries__verify();
 COMMENT ON TRIGGER _150_verify ON ledger.entries IS 'Every inserted row, however it was written, obeys the entry rules and continues its balance chain.';
