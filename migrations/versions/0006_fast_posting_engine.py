@@ -23,6 +23,7 @@ UPGRADE = [
     'triggers/ledger.entries__apply.sql',
     'triggers/ledger.entries__zero_sum.sql',
     'triggers/ledger.wallet_buckets__guard.sql',
+    'functions/ledger.post_transaction.sql',
     'triggers/ledger.entries__verify.sql',
     'types/ledger_private.batch_leg.sql',
     'functions/ledger.post_transactions.sql',
@@ -34,6 +35,7 @@ RESTORE = {
     'triggers/ledger.entries__apply.sql': '0005_on_call_procedures',
     'triggers/ledger.entries__zero_sum.sql': '0001_ledger_core',
     'triggers/ledger.wallet_buckets__guard.sql': '0005_on_call_procedures',
+    'functions/ledger.post_transaction.sql': '0001_ledger_core',
 }
 
 # New objects, dropped by the downgrade (run as ledger_owner).

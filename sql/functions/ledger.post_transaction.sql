@@ -7,7 +7,7 @@ SECURITY DEFINER
 SET search_path = pg_catalog, ledger, ledger_private, pg_temp
 AS $$
 DECLARE
-    v_max_legs    integer := coalesce(ledger_private.setting('max_legs'), '100')::integer;
+    v_max_legs    integer := 100;
     v_leg         jsonb;
     v_n           bigint;
     v_code        text;
@@ -24,8 +24,10 @@ DECLARE
     v_txn_id      bigint;
     v_existing    bigint;
 BEGIN
-    PERFORM ledger_private.require_arguments('ledger.post_transaction', jsonb_build_object(
-        'p_idempotency_key', p_idempotency_key IS NULL, 'p_kind', p_kind IS NULL, 'p_legs', p_legs IS NULL));
+    IF p_idempotency_key IS NULL OR p_kind IS NULL OR p_legs IS NULL THEN
+        PERFORM ledger_private.require_arguments('ledger.post_transaction', jsonb_build_object(
+            'p_idempotency_key', p_idempotency_key IS NULL, 'p_kind', p_kind IS NULL, 'p_legs', p_legs IS NULL));
+    END IF;
     IF length(p_idempotency_key) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'idempotency key must be 1 to 200 characters, got %', length(p_idempotency_key)
             USING ERRCODE = 'LG015',
@@ -44,6 +46,9 @@ BEGIN
         RAISE EXCEPTION 'reference is longer than 200 characters'
             USING ERRCODE = 'LG015', DETAIL = format('The reference has %s characters.', length(p_reference)),
                   HINT = 'Pass an order or invoice id, not a document.';
+    END IF;
+    IF jsonb_typeof(p_legs) = 'array' AND jsonb_array_length(p_legs) > v_max_legs THEN
+        v_max_legs := coalesce(ledger_private.setting('max_legs'), '100')::integer;  -- read only when it matters
     END IF;
     IF jsonb_typeof(p_legs) <> 'array' OR jsonb_array_length(p_legs) NOT BETWEEN 2 AND v_max_legs THEN
         RAISE EXCEPTION 'legs must be a JSON array of 2 to % legs', v_max_legs

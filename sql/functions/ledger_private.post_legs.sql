@@ -17,6 +17,20 @@ DECLARE
     v_found    integer;
     v_legs     integer;
 BEGIN
+    IF NOT p_set_based THEN
+        -- Row by row: the entry trigger validates and applies each leg (legs
+        -- of one wallet merged, zero legs dropped), in wallet order like the
+        -- set-based path. Cheapest for a handful of legs. Every row passes
+        -- the row trigger in this mode, so _150_verify skips it.
+        PERFORM set_config('ledger.posting', 'rows', true);
+        INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
+        SELECT g.txn, g.wallet_id, sum(g.amount)
+          FROM unnest(p_transactions, p_wallets, p_amounts) AS g (txn, wallet_id, amount)
+         GROUP BY g.txn, g.wallet_id HAVING sum(g.amount) <> 0
+         ORDER BY g.wallet_id, g.txn;
+        PERFORM set_config('ledger.posting', '', true);
+        RETURN;
+    END IF;
     -- Legs of one wallet within a transaction are merged and zero legs
     -- dropped; each leg gets its bucket (random for a hot wallet's credit).
     SELECT array_agg(l.txn ORDER BY l.txn, l.wallet_id), array_agg(l.wallet_id ORDER BY l.txn, l.wallet_id),
@@ -40,12 +54,9 @@ BEGIN
         RETURN;
     END IF;
 
-    IF v_slow OR NOT p_set_based THEN
-        -- Row by row: the entry trigger validates and applies each leg, in
-        -- wallet order like the set-based path. Cheapest for a handful of
-        -- legs, and the only way for a debit of a multi-bucket wallet that
-        -- may not go negative (it must lock and see all its buckets). Every
-        -- row passes the row trigger in this mode, so _150_verify skips it.
+    IF v_slow THEN
+        -- A debit of a multi-bucket wallet that may not go negative must
+        -- lock and see all its buckets: the whole batch goes row by row.
         PERFORM set_config('ledger.posting', 'rows', true);
         INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
         SELECT l.txn, l.wallet_id, l.amount FROM unnest(v_txn, v_wallet, v_amount) AS l (txn, wallet_id, amount)

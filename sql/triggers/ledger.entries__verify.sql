@@ -55,6 +55,17 @@ BEGIN
     )
     SELECT * INTO v FROM checked AS k WHERE k.problem IS NOT NULL ORDER BY k.id LIMIT 1;
     IF v.problem IS NULL THEN
+        -- When every transaction of the statement already sums to zero (all
+        -- its entries, not only these), the deferred zero-sum trigger may
+        -- skip these rows at COMMIT: it checks entries outside this window.
+        IF NOT EXISTS (SELECT FROM ledger.entries AS e
+                        WHERE e.transaction_id IN (SELECT DISTINCT a.transaction_id FROM new_entries AS a)
+                        GROUP BY e.transaction_id, e.currency HAVING sum(e.amount) <> 0) THEN
+            PERFORM set_config('ledger.balanced_lo', min(a.transaction_id)::text, true),
+                    set_config('ledger.balanced_hi', max(a.transaction_id)::text, true),
+                    set_config('ledger.balanced_max_entry', max(a.id)::text, true)
+               FROM new_entries AS a;
+        END IF;
         RETURN NULL;
     END IF;
     CASE v.problem
@@ -104,7 +115,7 @@ BEGIN
     END CASE;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row set-based (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes the fast posting path and any direct write answer to the same rules.';
+COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row set-based (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE; when all the statement''s transactions already balance it lets the deferred zero-sum trigger skip these rows. Makes the set-based posting path and any direct write answer to the same rules.';
 
 -- Skipped only in row-by-row posting mode, where _100_apply validated
 -- every row (and refuses supplied values).

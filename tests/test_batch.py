@@ -1,0 +1,114 @@
+"""ledger.post_transactions: the batch entry point, set-based, with the same guarantees as one posting."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import psycopg
+import pytest
+from psycopg.types.json import Jsonb
+
+from conftest import run_parallel
+from ledger_state import violations
+from ledgerguard.client import Ledger
+from ledgerguard.errors import AmountPrecision, IdempotencyConflict, InsufficientFunds, UnknownWallet, WalletFrozen
+
+
+def transfers(prefix: str, count: int, source: str = "world", target: str = "alice", amount: str = "1.00",
+              fee: str | None = "0.10") -> list[dict]:
+    items = []
+    for n in range(count):
+        legs = [{"wallet": source, "amount": f"-{amount}"}, {"wallet": target, "amount": amount}]
+        if fee:
+            legs = [{"wallet": source, "amount": f"-{Decimal(amount) + Decimal(fee)}"},
+                    {"wallet": target, "amount": amount}, {"wallet": "PLATFORM_MAIN", "amount": fee}]
+        items.append({"idempotency_key": f"{prefix}-{n}", "kind": "TRANSFER", "legs": legs, "reference": f"{prefix}:{n}"})
+    return items
+
+
+@pytest.fixture
+def world(app: Ledger) -> Ledger:
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    app.create_wallet("bob", "USER", "USD")
+    return app
+
+
+def post(app: Ledger, items: list[dict]) -> list[int]:
+    return app.call("ledger.post_transactions", Jsonb(items))
+
+
+def test_a_batch_posts_every_transfer_with_chains_and_balances_intact(world, db):
+    ids = post(world, transfers("b", 500))
+    assert len(ids) == 500 and len(set(ids)) == 500
+    assert world.wallet_balance("alice") == Decimal("500.00")
+    assert world.wallet_balance("PLATFORM_MAIN") == Decimal("50.00")
+    assert violations(db) == []
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
+
+
+def test_a_repeated_batch_returns_the_first_ids_and_writes_nothing(world, db):
+    first = post(world, transfers("r", 20))
+    entries = db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0]
+    assert post(world, transfers("r", 20)) == first
+    assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == entries
+    # and the keys are the same keys ledger.post_transaction uses
+    item = transfers("r", 1)[0]
+    assert world.post_transaction(item["idempotency_key"], "TRANSFER", item["legs"], item["reference"]) == first[0]
+
+
+@pytest.mark.parametrize("bad,error", [
+    ({"legs": [{"wallet": "alice", "amount": "-1.001"}, {"wallet": "bob", "amount": "1.001"}]}, AmountPrecision),
+    ({"legs": [{"wallet": "nobody", "amount": "-1"}, {"wallet": "bob", "amount": "1"}]}, UnknownWallet),
+    ({"legs": [{"wallet": "alice", "amount": "-100"}, {"wallet": "bob", "amount": "100"}]}, InsufficientFunds),
+], ids=["precision", "unknown-wallet", "overdraft"])
+def test_one_bad_transfer_fails_the_whole_batch_with_its_sqlstate(bad, error, world, db):
+    items = transfers("x", 10)
+    items[7] = {"idempotency_key": "x-bad", "kind": "TRANSFER", **bad}
+    before = db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0]
+    with pytest.raises(error):
+        post(world, items)
+    assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == before
+    assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 0
+
+
+def test_a_reused_key_with_another_request_fails_the_batch(world):
+    post(world, transfers("k", 3))
+    changed = transfers("k", 3, amount="2.00")
+    with pytest.raises(IdempotencyConflict):
+        post(world, changed)
+
+
+def test_a_batch_respects_a_freeze(world, connect):
+    post(world, transfers("f", 1))
+    connect("lg_oncall").execute("SELECT ledger_ops.freeze_wallet('alice', 'hold', 'INC-1')")
+    with pytest.raises(WalletFrozen):
+        post(world, transfers("g", 5))
+
+
+def test_concurrent_batches_and_single_postings_keep_every_chain(world, connect, db):
+    def work(i: int, barrier: threading.Barrier) -> int:
+        ledger = Ledger(connect("lg_app"))
+        barrier.wait()
+        if i % 2:
+            return len(post(ledger, transfers(f"c{i}", 200, target="bob" if i % 4 == 1 else "alice")))
+        for n in range(100):
+            ledger.post_transaction(f"s{i}-{n}", "TRANSFER", [("world", "-1.10"), ("alice", "1.00"), ("PLATFORM_MAIN", "0.10")])
+        return 100
+
+    assert sum(run_parallel(6, work)) == 3 * 200 + 3 * 100
+    assert violations(db) == []
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
+
+
+def test_the_row_by_row_mark_cannot_be_used_to_forge_entries(world, owner):
+    """In row-by-row mode every row passes the entry trigger, which refuses supplied ledger values."""
+    owner.execute("BEGIN")
+    owner.execute("SELECT set_config('ledger.posting', 'rows', true)")
+    owner.execute("INSERT INTO ledger.transactions (kind) VALUES ('TRANSFER')")
+    with pytest.raises(psycopg.Error) as refused:
+        owner.execute("""INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+                         SELECT currval('ledger.transactions_id_seq'), id, 'USD', 5, 0, 1, 5 FROM ledger.wallets WHERE code = 'alice'""")
+    assert refused.value.sqlstate == "LG016"
+    owner.execute("ROLLBACK")
