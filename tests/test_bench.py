@@ -1,0 +1,33 @@
+"""The benchmark harness itself: pgbench through it, and a generated ledger the checks find healthy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+from ledgerguard import bench
+
+
+def test_pgbench_runs_through_the_harness_with_percentiles(dsn, db):
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.commit()
+    tps, p50, p99, failed = bench.Bench(dsn).pgbench("SELECT bench.bare_posting();", clients=2, seconds=1)
+    assert tps > 0 and 0 < p50 <= p99 and failed == 0
+    assert db.execute("SELECT count(*) FROM bench.bare").fetchone()[0] >= 3
+
+
+def test_the_generated_ledger_is_one_every_check_finds_healthy(dsn, db):
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute("SELECT bench.generate_ledger(30000)")
+    db.commit()
+    assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == 30000
+    assert db.execute("SELECT * FROM ledger_check.run_all(NULL)").fetchall() == []
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all('24 hours')").fetchone()[0] == 0
+
+
+def test_the_table_marks_missed_targets():
+    rows = [bench.Row("bare", 8, tps=100.0), bench.Row("guarded", 8, tps=30.0, ratio=0.3, target=0.5, baseline="bare"),
+            bench.Row("bulk", 1, seconds=2.0, ratio=4.0, target=-5, baseline="bare bulk")]
+    text = bench.table(rows)
+    assert "MISS" in text.splitlines()[3] and text.splitlines()[4].rstrip().endswith("ok")
