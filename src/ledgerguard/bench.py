@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -226,6 +227,27 @@ class Bench:
             self.rows.append(Row(f"run_all, all history ({size:,} entries)", 1, seconds=round(full, 2), target=None))
             self.rows.append(Row(f"run_all, 24 h window ({size:,} entries)", 1, seconds=round(window, 3)))
             self.echo(f"           run_all(NULL) {full:.2f} s; run_all('24 hours') {window:.3f} s")
+            self.postings_under_checks(dsn, size)
+
+    def postings_under_checks(self, checks_dsn: str, size: int) -> None:
+        """3-leg postings alone, then while another connection runs run_all('24 hours') in a loop."""
+        script = "\\set a random(1, 1000)\n\\set b random(1, 1000)\nSELECT bench.post3(:client_id, :a, :b);"
+        alone = self.measure("post_transaction, alone", 8, script)
+        stop = threading.Event()
+
+        def loop() -> None:
+            with psycopg.connect(checks_dsn, autocommit=True) as conn:
+                while not stop.is_set():
+                    conn.execute("SELECT count(*) FROM ledger_check.run_all('24 hours')")
+
+        checker = threading.Thread(target=loop, daemon=True)
+        checker.start()
+        try:
+            during = self.measure(f"post_transaction while checks run ({size:,})", 8, script, alone, 0.9)
+        finally:
+            stop.set()
+            checker.join()
+        during.note = "target: a drop of 10 % at most"
 
 
 class PeakMemory:
@@ -255,8 +277,6 @@ class PeakMemory:
         return self.peak_kb / 1024
 
     def __enter__(self) -> "PeakMemory":
-        import threading
-
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
