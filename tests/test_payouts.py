@@ -86,15 +86,21 @@ def _colliding_orders(db: psycopg.Connection) -> tuple[str, str]:
 def test_orders_whose_refs_collide_under_a_32_bit_hash_neither_wait_nor_skip(vendors, connect, db):
     first, second = _colliding_orders(db)
     assert db.execute("SELECT hashtext(%s) = hashtext(%s)", (first, second)).fetchone()[0]
-    holder = connect("lg_app", autocommit=False)
-    holder.execute("SELECT * FROM ledger.payout_once(%s, 'vendor:1', 5.00)", (first,))  # lock held, uncommitted
+    # Hold exactly what payout_once holds for the first order: its advisory
+    # lock (namespace 0x4C470001, the order's dense key), nothing else.
+    db.execute("INSERT INTO ledger.payout_orders (order_ref) VALUES (%s)", (first,))
+    db.commit()
+    key = db.execute("SELECT lock_key FROM ledger.payout_orders WHERE order_ref = %s", (first,)).fetchone()[0]
+    holder = connect(None, autocommit=False)
+    holder.execute("SELECT pg_advisory_xact_lock(1279721473, %s)", (key,))
+    holder.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first,))  # what a 32-bit-hash scheme would hold
     other = connect("lg_app", autocommit=False)
     other.execute("SET LOCAL lock_timeout = '2s'")
     payout_id, created, _ = other.execute("SELECT * FROM ledger.payout_once(%s, 'vendor:2', 5.00)", (second,)).fetchone()
-    assert created, "the second order is paid, not skipped, while the first is still in flight"
+    assert created, "the second order is paid, not skipped, while the first order's lock is held"
     other.commit()
-    holder.commit()
-    assert live_payouts(db, first) == 1 and live_payouts(db, second) == 1
+    holder.rollback()
+    assert live_payouts(db, second) == 1
 
 
 def test_a_held_payout_lock_with_lock_timeout_fails_fast_and_writes_nothing(vendors, connect, db):
