@@ -106,10 +106,7 @@ BEGIN
                   HINT = 'Add the missing leg or fix the amounts; different currencies never offset each other.';
     END IF;
 
-    SELECT sha256(convert_to(jsonb_build_array(p_kind, p_reference,
-               (SELECT jsonb_agg(jsonb_build_array(l.code, trim_scale(l.amount)::text) ORDER BY l.code)
-                  FROM unnest(v_codes, v_amounts) AS l (code, amount)))::text, 'UTF8'))
-      INTO v_fingerprint;
+    v_fingerprint := ledger_private.transfer_fingerprint(p_kind, p_reference, v_codes, v_amounts);
     v_txn_id := nextval('ledger.transactions_id_seq');
     v_existing := ledger_private.claim_idempotency_key(p_idempotency_key, 'ledger.post_transaction', v_fingerprint, v_txn_id);
     IF v_existing IS NOT NULL THEN

@@ -41,8 +41,8 @@ BEGIN
                CASE WHEN l.amount <> 0 AND l.amount = round(l.amount, l.minor_units) THEN round(l.amount, l.minor_units) END AS amount
           FROM legs AS l
     ), per_item AS (
-        SELECT r.item, sha256(convert_to(jsonb_build_array(min(r.kind), min(r.reference),
-                   jsonb_agg(jsonb_build_array(r.code, trim_scale(r.amount)::text) ORDER BY r.code))::text, 'UTF8')) AS fingerprint,
+        SELECT r.item, ledger_private.transfer_fingerprint(min(r.kind), min(r.reference), array_agg(r.code), array_agg(r.amount))
+                           AS fingerprint,
                nextval('ledger.transactions_id_seq') AS txn
           FROM resolved AS r GROUP BY r.item
     )

@@ -233,30 +233,30 @@ class EmbeddedCluster:
         return self._run([str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-l", str(self.logfile), *args],
                          start_new_session=True)
 
-    def stop(self, mode: str = "fast", remove: bool = True) -> None:
-        if self.datadir.exists() and (self.datadir / "postmaster.pid").exists():
-            done = self.pg_ctl("-w", "-t", "60", "-m", mode, "stop")
-            if done.returncode != 0 and (self.datadir / "postmaster.pid").exists():
-                self.pg_ctl("-w", "-m", "immediate", "stop")
-        if remove and self.dir.exists():
-            shutil.rmtree(self.dir, ignore_errors=True)
+    def stop(self, mode: str = "fast") -> None:
+        """Stop the server and remove its directory."""
+        self._stop_at(self.dir, mode)
+
+    def _stop_at(self, directory: Path, mode: str) -> None:
+        datadir = directory / "data"
+        pg_ctl = [str(self.bindir / "pg_ctl"), "-D", str(datadir), "-w", "-t", "60"]
+        if (datadir / "postmaster.pid").exists():
+            done = self._run([*pg_ctl, "-m", mode, "stop"], start_new_session=True)
+            if done.returncode != 0 and (datadir / "postmaster.pid").exists():
+                self._run([*pg_ctl, "-m", "immediate", "stop"], start_new_session=True)
+        shutil.rmtree(directory, ignore_errors=True)
 
     def sweep_stale(self) -> None:
         """Stop and remove clusters here whose creating process is gone."""
         if not self.base_dir.is_dir():
             return
         for candidate in self.base_dir.iterdir():
-            owner = candidate / "owner.pid"
             try:
-                pid = int(owner.read_text())
+                pid = int((candidate / "owner.pid").read_text())
             except (OSError, ValueError):
                 continue
-            if pid == os.getpid() or _pid_alive(pid):
-                continue
-            stale = EmbeddedCluster.__new__(EmbeddedCluster)
-            stale.__dict__.update(self.__dict__)
-            stale.dir, stale.datadir, stale.logfile = candidate, candidate / "data", candidate / "server.log"
-            stale.stop(mode="immediate")
+            if pid != os.getpid() and not _pid_alive(pid):
+                self._stop_at(candidate, "immediate")
 
     def __enter__(self) -> "EmbeddedCluster":
         return self.start()

@@ -82,17 +82,14 @@ def diagnose(dsn: str) -> list[tuple[str, str]]:
     else:
         findings.append(("FAIL", f"revision {deployed or 'none'} deployed, the package ships {head}: run `ledgerguard migrate`"))
     with psycopg.connect(dsn) as conn:
-        for (name,) in conn.execute(
-            """SELECT format('%%s on %%s', t.tgname, t.tgrelid::regclass)
-                 FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-                WHERE c.relnamespace::regnamespace::text = ANY(%s) AND NOT t.tgisinternal AND t.tgenabled <> 'O'""",
-            (LEDGER_SCHEMAS,)):
-            findings.append(("FAIL", f"trigger {name} is disabled: an invariant is not enforced"))
-        for (name,) in conn.execute(
-            """SELECT i.indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
-                WHERE c.relnamespace::regnamespace::text = ANY(%s) AND NOT (i.indisvalid AND i.indisready)""",
-            (LEDGER_SCHEMAS,)):
-            findings.append(("FAIL", f"index {name} is INVALID and enforces nothing: drop and rebuild it"))
+        # The guards' own state comes from the check catalog, not a second copy of its queries.
+        if conn.execute("SELECT to_regprocedure('ledger_check.disabled_triggers(interval)') IS NOT NULL").fetchone()[0]:
+            for check, subject in conn.execute(
+                    "SELECT check_name, subject FROM ledger_check.disabled_triggers() UNION ALL "
+                    "SELECT check_name, subject FROM ledger_check.invalid_indexes()"):
+                findings.append(("FAIL", f"trigger {subject} is disabled: an invariant is not enforced"
+                                 if check == "disabled_triggers" else
+                                 f"index {subject} is INVALID and enforces nothing: drop and rebuild it"))
         for (name,) in conn.execute(
             """SELECT p.oid::regprocedure::text FROM pg_proc p
                 WHERE p.pronamespace::regnamespace::text = ANY(%s)
