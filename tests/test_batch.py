@@ -80,11 +80,14 @@ def test_a_reused_key_with_another_request_fails_the_batch(world):
         post(world, changed)
 
 
-def test_a_batch_respects_a_freeze(world, connect):
+def test_a_batch_respects_a_freeze_and_writes_nothing(world, connect, db):
     post(world, transfers("f", 1))
     connect("lg_oncall").execute("SELECT ledger_ops.freeze_wallet('alice', 'hold', 'INC-1')")
-    with pytest.raises(WalletFrozen):
+    before = db.execute("SELECT (SELECT count(*) FROM ledger.entries), sum(entry_count), sum(balance) FROM ledger.wallet_buckets").fetchone()
+    with pytest.raises(WalletFrozen) as refused:
         post(world, transfers("g", 5))
+    assert 'wallet "alice" is FROZEN (FULL)' in str(refused.value)
+    assert db.execute("SELECT (SELECT count(*) FROM ledger.entries), sum(entry_count), sum(balance) FROM ledger.wallet_buckets").fetchone() == before
 
 
 def test_concurrent_batches_and_single_postings_keep_every_chain(world, connect, db):
@@ -112,3 +115,19 @@ def test_the_row_by_row_mark_cannot_be_used_to_forge_entries(world, owner):
                          SELECT currval('ledger.transactions_id_seq'), id, 'USD', 5, 0, 1, 5 FROM ledger.wallets WHERE code = 'alice'""")
     assert refused.value.sqlstate == "LG016"
     owner.execute("ROLLBACK")
+
+
+def test_an_entry_written_after_the_engine_still_answers_to_the_zero_sum(world, owner):
+    """The engine's mark covers its own statement only: a later leg on one of its transactions is checked at COMMIT."""
+    owner.execute("BEGIN")
+    owner.execute("SET ROLE ledger_owner")
+    [txn] = owner.execute("SELECT ledger.post_transactions(%s)", [Jsonb(transfers("late", 1))]).fetchone()[0]
+    owner.execute("SELECT set_config('ledger.posting', 'rows', true)")  # valid row by row, but unbalances txn
+    owner.execute("INSERT INTO ledger.entries (transaction_id, wallet_id, amount) SELECT %s, id, 1 FROM ledger.wallets WHERE code = 'bob'",
+                  [txn])
+    owner.execute("SELECT set_config('ledger.posting', '', true)")
+    with pytest.raises(psycopg.Error) as refused:
+        owner.execute("COMMIT")
+    assert refused.value.sqlstate == "LG011"
+    assert owner.execute("SELECT count(*) FROM ledger.transactions WHERE id = %s", [txn]).fetchone()[0] == 0
+

@@ -15,6 +15,7 @@ DECLARE
     v_status         text;
     v_mode           text;
     v_until          timestamptz;
+    v_problem        text;
 BEGIN
     IF NEW.bucket IS NOT NULL OR NEW.bucket_seq IS NOT NULL OR NEW.balance_after IS NOT NULL THEN
         RAISE EXCEPTION 'ledger entry for wallet id % sets bucket, bucket_seq or balance_after', NEW.wallet_id
@@ -69,31 +70,14 @@ BEGIN
          INTO v_balance, v_seq, v_status, v_mode, v_until;
 
     -- Status is read from the row just locked, so a freeze that committed
-    -- before this lock was granted is always seen.
-    IF v_status = 'CLOSED' THEN
-        RAISE EXCEPTION 'wallet "%" is CLOSED', v_code
-            USING ERRCODE = 'LG009',
-                  DETAIL = format('Transaction %s tried to post %s %s to closed wallet %s.',
-                                  NEW.transaction_id, NEW.amount, v_currency, quote_literal(v_code)),
-                  HINT = 'A closed wallet takes no entries, ever; post to the wallet that replaced it.';
-    ELSIF v_status = 'FROZEN' AND (v_until IS NULL OR v_until > now()) AND (v_mode = 'FULL' OR NEW.amount < 0) THEN
-        RAISE EXCEPTION 'wallet "%" is FROZEN (%)', v_code, v_mode
-            USING ERRCODE = 'LG008',
-                  DETAIL = format('Transaction %s tried to post %s %s to wallet %s, frozen in mode %s (%s).',
-                                  NEW.transaction_id, NEW.amount, v_currency, quote_literal(v_code), v_mode,
-                                  CASE v_mode WHEN 'FULL' THEN 'no entries' ELSE 'credits only' END),
-                  HINT = 'The wallet was frozen by on-call; see ledger_ops.unfreeze_wallet and the audit log for the ticket.';
-    END IF;
-
-    -- Only a debit can breach the rule. For a multi-bucket wallet one bucket
-    -- may be below zero while the total is not: debits check the total.
-    IF NOT v_allow_negative AND NEW.amount < 0 AND coalesce(v_total_before + NEW.amount, v_balance) < 0 THEN
-        RAISE EXCEPTION 'wallet "%" has insufficient funds', v_code
-            USING ERRCODE = 'LG010',
-                  DETAIL = format('Debiting %s %s would leave wallet %s at %s; it may not go negative.',
-                                  -NEW.amount, v_currency, quote_literal(v_code),
-                                  coalesce(v_total_before + NEW.amount, v_balance)),
-                  HINT = 'Fund the wallet first, or debit less.';
+    -- before this lock was granted is always seen. For a multi-bucket wallet
+    -- one bucket may be below zero while the total is not: debits check the
+    -- total.
+    v_problem := ledger_private.entry_refusal(v_status, v_mode, v_until, v_allow_negative, NEW.amount,
+                                              coalesce(v_total_before + NEW.amount, v_balance));
+    IF v_problem IS NOT NULL THEN
+        PERFORM ledger_private.refuse_entry(v_problem, NEW.wallet_id, NEW.transaction_id, NEW.amount, v_mode,
+                                            coalesce(v_total_before + NEW.amount, v_balance));
     END IF;
 
     NEW.bucket := v_bucket;
@@ -104,9 +88,10 @@ END
 $$;
 COMMENT ON FUNCTION ledger_private.tg_entries__apply() IS 'BEFORE INSERT on ledger.entries: checks wallet, currency and amount (LG005/LG006/LG002/LG003), refuses FROZEN (until frozen_until) and CLOSED wallets (LG008/LG009) and overdrafts (LG010), and applies the amount to one wallet bucket under its row lock, assigning bucket, bucket_seq and balance_after.';
 
--- Rows written with their position and balance after (the set-based
--- engine) skip it and are checked by _150_verify; in row-by-row posting mode
--- every row passes here, and supplied values are refused.
+-- Rows written with their position and balance after skip it: the posting
+-- engine did this work ('engine' mode), anything else is checked by
+-- _150_verify. In row-by-row mode every row passes here, and supplied values
+-- are refused.
 CREATE OR REPLACE TRIGGER _100_apply
     BEFORE INSERT ON ledger.entries
     FOR EACH ROW WHEN (NEW.balance_after IS NULL OR current_setting('ledger.posting', true) = 'rows')

@@ -27,24 +27,22 @@ BEGIN
     SELECT a.*, w.code, w.currency AS wallet_currency, c.minor_units, t.id AS header,
            b.balance AS stored, b.entry_count AS stored_seq, b.status, b.freeze_mode,
            p.balance_after AS before_balance, tot.balance AS total,
-           CASE
+           coalesce(CASE
                WHEN w.id IS NULL THEN 'LG006'
                WHEN t.id IS NULL THEN 'LG018'
                WHEN a.currency <> w.currency THEN 'LG005'
                WHEN abs(a.amount) >= 1e15 THEN 'LG002'
                WHEN a.amount <> round(a.amount, c.minor_units) THEN 'LG003'
                WHEN b.wallet_id IS NULL THEN 'LG016'
-               WHEN b.status = 'CLOSED' THEN 'LG009'
-               WHEN b.status = 'FROZEN' AND (b.frozen_until IS NULL OR b.frozen_until > now())
-                    AND (b.freeze_mode = 'FULL' OR a.amount < 0) THEN 'LG008'
-               WHEN NOT w.allow_negative AND a.amount < 0
-                    AND CASE WHEN w.bucket_count = 1 THEN a.balance_after < 0 ELSE tot.balance < 0 END THEN 'LG010'
+               ELSE ledger_private.entry_refusal(b.status, b.freeze_mode, b.frozen_until, w.allow_negative, a.amount,
+                                                 CASE WHEN w.bucket_count = 1 THEN a.balance_after ELSE tot.balance END)
+           END, CASE
                WHEN CASE WHEN a.prev_seq IS NOT NULL
                          THEN a.bucket_seq <> a.prev_seq + 1 OR a.balance_after <> a.prev_balance + a.amount
                          WHEN a.bucket_seq = 1 THEN a.balance_after <> a.amount
                          ELSE p.balance_after IS NULL OR a.balance_after <> p.balance_after + a.amount END THEN 'LG016'
                WHEN a.last_in_chain AND (b.balance <> a.balance_after OR b.entry_count <> a.bucket_seq) THEN 'LG016'
-           END AS problem
+           END) AS problem
       FROM added AS a
       LEFT JOIN ledger.wallets AS w ON w.id = a.wallet_id
       LEFT JOIN ledger.currencies AS c ON c.code = w.currency
@@ -55,18 +53,11 @@ BEGIN
     )
     SELECT * INTO v FROM checked AS k WHERE k.problem IS NOT NULL ORDER BY k.id LIMIT 1;
     IF v.problem IS NULL THEN
-        -- When every transaction of the statement already sums to zero (all
-        -- its entries, not only these), the deferred zero-sum trigger may
-        -- skip these rows at COMMIT: it checks entries outside this window.
-        IF NOT EXISTS (SELECT FROM ledger.entries AS e
-                        WHERE e.transaction_id IN (SELECT DISTINCT a.transaction_id FROM new_entries AS a)
-                        GROUP BY e.transaction_id, e.currency HAVING sum(e.amount) <> 0) THEN
-            PERFORM set_config('ledger.balanced_lo', min(a.transaction_id)::text, true),
-                    set_config('ledger.balanced_hi', max(a.transaction_id)::text, true),
-                    set_config('ledger.balanced_max_entry', max(a.id)::text, true)
-               FROM new_entries AS a;
-        END IF;
         RETURN NULL;
+    END IF;
+    IF v.problem IN ('LG008', 'LG009', 'LG010') THEN
+        PERFORM ledger_private.refuse_entry(v.problem, v.wallet_id, v.transaction_id, v.amount, v.freeze_mode,
+                                            coalesce(v.total, v.balance_after));
     END IF;
     CASE v.problem
         WHEN 'LG006' THEN
@@ -88,23 +79,6 @@ BEGIN
             RAISE EXCEPTION 'amount for wallet "%" has more decimals than % allows: %', v.code, v.wallet_currency, v.amount
                 USING ERRCODE = 'LG003', DETAIL = format('%s has %s minor units. The ledger never rounds.', v.wallet_currency, v.minor_units),
                       HINT = 'Round the amount yourself before posting, and decide where the remainder goes.';
-        WHEN 'LG009' THEN
-            RAISE EXCEPTION 'wallet "%" is CLOSED', v.code
-                USING ERRCODE = 'LG009', DETAIL = format('Transaction %s tried to post %s to it.', v.transaction_id, v.amount),
-                      HINT = 'A closed wallet takes no entries, ever; post to the wallet that replaced it.';
-        WHEN 'LG008' THEN
-            RAISE EXCEPTION 'wallet "%" is FROZEN (%)', v.code, v.freeze_mode
-                USING ERRCODE = 'LG008',
-                      DETAIL = format('Transaction %s tried to post %s %s to wallet %s, frozen in mode %s (%s).', v.transaction_id,
-                                      v.amount, v.currency, quote_literal(v.code), v.freeze_mode,
-                                      CASE v.freeze_mode WHEN 'FULL' THEN 'no entries' ELSE 'credits only' END),
-                      HINT = 'The wallet was frozen by on-call; see ledger_ops.unfreeze_wallet and the audit log for the ticket.';
-        WHEN 'LG010' THEN
-            RAISE EXCEPTION 'wallet "%" has insufficient funds', v.code
-                USING ERRCODE = 'LG010',
-                      DETAIL = format('Debiting %s %s would leave wallet %s at %s; it may not go negative.', -v.amount, v.currency,
-                                      quote_literal(v.code), coalesce(v.total, v.balance_after)),
-                      HINT = 'Fund the wallet first, or debit less.';
         ELSE
             RAISE EXCEPTION 'ledger entry % of wallet "%" breaks its balance chain', v.id, v.code
                 USING ERRCODE = 'LG016',
@@ -115,13 +89,14 @@ BEGIN
     END CASE;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row set-based (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE; when all the statement''s transactions already balance it lets the deferred zero-sum trigger skip these rows. Makes the set-based posting path and any direct write answer to the same rules.';
+COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row written with its ledger values outside the posting engine (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes any direct write answer to the engine''s rules.';
 
--- Skipped only in row-by-row posting mode, where _100_apply validated
--- every row (and refuses supplied values).
+-- Skipped in row-by-row mode, where _100_apply validated every row (and
+-- refuses supplied values), and for the posting engine's own statement,
+-- which did the same work under the bucket locks.
 CREATE OR REPLACE TRIGGER _150_verify
     AFTER INSERT ON ledger.entries
     REFERENCING NEW TABLE AS new_entries
-    FOR EACH STATEMENT WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM 'rows')
+    FOR EACH STATEMENT WHEN (coalesce(current_setting('ledger.posting', true), '') NOT IN ('rows', 'engine'))
     EXECUTE FUNCTION ledger_private.tg_entries__verify();
 COMMENT ON TRIGGER _150_verify ON ledger.entries IS 'Every inserted row, however it was written, obeys the entry rules and continues its balance chain.';

@@ -46,16 +46,15 @@ COMMENT ON FUNCTION ledger_private.tg_entries__zero_sum() IS 'Deferred constrain
 
 -- Constraint triggers have no CREATE OR REPLACE: drop and create, so the file can be replayed.
 DROP TRIGGER IF EXISTS _900_zero_sum ON ledger.entries;
--- Rows of a set-based statement whose transactions _150_verify found
--- balanced (ids up to ledger.balanced_max_entry, transactions in
--- ledger.balanced_lo .. _hi) are skipped; any entry written later has a
--- higher id and is checked.
+-- Rows the posting engine writes skip it: ledger_private.post_legs proves
+-- the zero sum of every transaction it writes, whole, before it writes
+-- them. The mark holds only during the engine's own statement (the WHEN of
+-- a deferred trigger is evaluated when the row is written), so any entry
+-- written later, by anyone, queues the check of its whole transaction.
 CREATE CONSTRAINT TRIGGER _900_zero_sum
     AFTER INSERT ON ledger.entries
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW
-    WHEN (NOT (NEW.id <= coalesce(nullif(current_setting('ledger.balanced_max_entry', true), '')::bigint, 0)
-               AND NEW.transaction_id BETWEEN coalesce(nullif(current_setting('ledger.balanced_lo', true), '')::bigint, 0)
-                                          AND coalesce(nullif(current_setting('ledger.balanced_hi', true), '')::bigint, -1)))
+    WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM 'engine')
     EXECUTE FUNCTION ledger_private.tg_entries__zero_sum();
 COMMENT ON TRIGGER _900_zero_sum ON ledger.entries IS 'Checks at COMMIT (or at statement end under SET CONSTRAINTS ALL IMMEDIATE) that each transaction sums to zero per currency.';

@@ -24,7 +24,7 @@ COMMENT ON FUNCTION ledger_private.tg_wallet_buckets__guard() IS 'Refuses (LG016
 -- _150_verify checks every bucket it moved against the entries it wrote.
 CREATE OR REPLACE TRIGGER _010_guard
     BEFORE INSERT OR UPDATE OR DELETE ON ledger.wallet_buckets
-    FOR EACH ROW WHEN (pg_trigger_depth() < 1 AND current_setting('ledger.posting', true) IS DISTINCT FROM 'on')
+    FOR EACH ROW WHEN (pg_trigger_depth() < 1 AND current_setting('ledger.posting', true) IS DISTINCT FROM 'engine')
     EXECUTE FUNCTION ledger_private.tg_wallet_buckets__guard();
 COMMENT ON TRIGGER _010_guard ON ledger.wallet_buckets IS 'Stored balances are written only by the ledger''s triggers, never directly.';
 
