@@ -7,12 +7,15 @@ Guarantees:
 - lock_timeout and statement_timeout are set after that lock is held: a DDL
   step that would queue behind a long transaction fails fast instead of
   blocking every query behind it;
-- each revision runs in its own transaction.
+- each revision runs in its own transaction (a revision that builds an
+  index CONCURRENTLY steps out of it, see ledgerguard.online); a revision
+  that times out on a lock is retried by ledgerguard.migrate.upgrade.
 """
 
 from __future__ import annotations
 
 import os
+import time
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
@@ -48,7 +51,12 @@ def run_migrations_online() -> None:
         raise SystemExit("no database: pass --dsn or set LEDGERGUARD_DSN")
     engine = create_engine(sqlalchemy_url(dsn), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        connection.execute(text("SELECT pg_advisory_lock(:ns, :key)"), MIGRATION_LOCK)
+        # Poll, not wait: a session blocked in pg_advisory_lock holds a
+        # snapshot, and a CREATE INDEX CONCURRENTLY of the run holding the
+        # lock would wait for that snapshot (a deadlock).
+        while not connection.execute(text("SELECT pg_try_advisory_lock(:ns, :key)"), MIGRATION_LOCK).scalar():
+            connection.commit()
+            time.sleep(0.2)
         connection.commit()
         try:
             for statement in SESSION_SETUP:

@@ -31,7 +31,8 @@ def test_migrate_sql_prints_the_offline_sql_without_a_database():
 def test_migrate_then_doctor_on_a_given_database(empty_database):
     dsn = empty_database()
     result = invoke("--dsn", dsn, "migrate")
-    assert result.exit_code == 0 and result.output.strip() == f"revision base -> {migrate.head()}"
+    assert result.exit_code == 0 and result.stdout.strip() == f"revision base -> {migrate.head()}"
+    assert "invariant gate: no new finding" in result.stderr  # progress goes to stderr
     doctor = invoke("--dsn", dsn, "doctor")
     assert doctor.exit_code == 0 and "FAIL" not in doctor.output
 

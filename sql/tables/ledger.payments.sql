@@ -27,6 +27,8 @@ CREATE TABLE ledger.payments (
         CHECK ((status IN ('CAPTURED', 'PARTIALLY_REFUNDED', 'REFUNDED')) = (capture_transaction_id IS NOT NULL))
 );
 CREATE INDEX payments_order_ref ON ledger.payments (order_ref);
+-- One gateway charge is captured once: an external id enters here (built online by revision 0010).
+CREATE UNIQUE INDEX payments_one_gateway_txn ON ledger.payments (gateway_txn_id) WHERE gateway_txn_id IS NOT NULL;
 CREATE INDEX payments_status_initiated_at ON ledger.payments (status, initiated_at);
 CREATE INDEX payments_captured_at ON ledger.payments (captured_at) WHERE status IN ('CAPTURED', 'PARTIALLY_REFUNDED');
 COMMENT ON TABLE ledger.payments IS 'Payments; status moves only along INITIATED -> AUTHORIZED -> CAPTURED -> PARTIALLY_REFUNDED -> REFUNDED, or to FAILED before capture. Refunds never exceed the captured amount.';
@@ -40,7 +42,7 @@ COMMENT ON COLUMN ledger.payments.amount IS 'Amount captured from the payer (> 0
 COMMENT ON COLUMN ledger.payments.platform_fee IS 'Part of amount credited to the platform wallet (0 .. amount).';
 COMMENT ON COLUMN ledger.payments.method IS 'COD (cash on delivery) or PREPAID.';
 COMMENT ON COLUMN ledger.payments.status IS 'INITIATED, AUTHORIZED, CAPTURED, FAILED, PARTIALLY_REFUNDED or REFUNDED; transitions checked by trigger (LG101).';
-COMMENT ON COLUMN ledger.payments.gateway_txn_id IS 'Gateway transaction id given at capture, if any.';
+COMMENT ON COLUMN ledger.payments.gateway_txn_id IS 'Gateway transaction id given at capture, if any; one payment per gateway transaction (LG109).';
 COMMENT ON COLUMN ledger.payments.capture_transaction_id IS 'The one PAYMENT_CAPTURE ledger transaction; set exactly when captured.';
 COMMENT ON COLUMN ledger.payments.refunds_reserved IS 'Sum of the payment''s refunds that are not FAILED (requested, approved, in flight or completed); never above amount. Kept by the refund trigger.';
 COMMENT ON COLUMN ledger.payments.refunded_amount IS 'Sum of COMPLETED refunds. Kept by the refund trigger.';

@@ -62,9 +62,19 @@ def database(ctx: click.Context, migrated: bool = True) -> Iterator[str]:
 @click.option("--downgrade", "downgrade_to", metavar="REV", help="Downgrade to REV (base = remove everything).")
 @click.option("--schedule", is_flag=True,
               help="Also schedule the nightly settlement and reconciliation with pg_cron (opt-in).")
+@click.option("--allow-new-findings", is_flag=True,
+              help="Warn, instead of downgrading back, when a check reports something new after the migration.")
 @click.pass_context
-def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str | None, schedule: bool) -> None:
-    """Apply the migrations (or print their SQL with --sql)."""
+def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str | None, schedule: bool,
+            allow_new_findings: bool) -> None:
+    """Apply the migrations (or print their SQL with --sql), between two runs of the checks.
+
+    Long steps report their progress on stderr; a lock held longer than
+    lock_timeout is retried; a migration that makes a check report something
+    new is downgraded back (exit 1) unless --allow-new-findings.
+    """
+    from ledgerguard.online import DuplicatesFound, MigrationBlocked
+
     target = migrations.MAIN if revision == "head" else revision
     if offline:
         click.echo(migrations.offline_sql(target), nl=False)
@@ -73,7 +83,10 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
         if downgrade_to:
             before = migrations.downgrade(dsn, downgrade_to)
         else:
-            before = migrations.upgrade(dsn, target)
+            try:
+                before = migrations.gated_upgrade(dsn, target, allow_new_findings, report=lambda line: click.echo(line, err=True))
+            except (DuplicatesFound, MigrationBlocked, migrations.NewFindings) as stopped:
+                raise click.ClickException(f"migration stopped: {stopped}") from None
             if schedule:
                 migrations.upgrade(dsn, migrations.SCHEDULE)
                 click.echo("scheduled: ledgerguard-settlement 00:00 UTC, ledgerguard-reconciliation 02:00 UTC")

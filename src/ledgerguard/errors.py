@@ -73,6 +73,8 @@ REGISTRY: tuple[Code, ...] = (
          "Pass 0 <= fee <= amount."),
     Code("LG108", "Maintenance", "The kill switch of this scope (payments, refunds, payouts) is off; DETAIL starts with 'retry-after: <UTC time>'.",
          "Retry after that time with the same idempotency key."),
+    Code("LG109", "DuplicateGatewayTransaction", "Another payment already holds this gateway transaction id: one gateway charge captured twice.",
+         "Ask the gateway which payment the charge belongs to; capture the other with its own gateway transaction id."),
     Code("LG201", "PayoutsSuspended", "The beneficiary's payout account is SUSPENDED: no new payouts.",
          "On-call suspended it (audit log); ledger_ops.resume_payouts when the incident is closed."),
     Code("LG202", "PayoutStateConflict", "The payout's state does not allow this: fail a COMPLETED payout, complete a FAILED one, an illegal transition.",

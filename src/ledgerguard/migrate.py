@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import time
 
 import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.exc import OperationalError
 
 from ledgerguard import resources
 
@@ -22,11 +25,73 @@ def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Conf
     return cfg
 
 
-def upgrade(dsn: str, revision: str = MAIN) -> str | None:
-    """Upgrade; returns the revision found under the migration lock (None = base)."""
-    cfg = alembic_config(dsn)
-    command.upgrade(cfg, revision)
-    return line_revision(cfg.attributes.get("heads_before", ()))
+def upgrade(dsn: str, revision: str = MAIN, report=print) -> str | None:
+    """Upgrade; returns the revision found under the migration lock (None = base).
+
+    A revision that cannot take a lock within lock_timeout rolls back and is
+    tried again (LEDGERGUARD_LOCK_RETRIES times, backing off): DDL never
+    queues the application's queries behind a long transaction for longer
+    than lock_timeout, and a short-lived lock does not fail the deployment.
+    """
+    retries = int(os.environ.get("LEDGERGUARD_LOCK_RETRIES", "5"))
+    before = None
+    for attempt in range(retries + 1):
+        cfg = alembic_config(dsn)
+        cfg.attributes["report"] = report
+        try:
+            command.upgrade(cfg, revision)
+            failed = None
+        except (OperationalError, psycopg.Error) as error:
+            failed = error
+        if attempt == 0:  # read under the migration lock by the first run
+            before = line_revision(cfg.attributes.get("heads_before", ()))
+        if failed is None:
+            return before
+        cause = getattr(failed, "orig", failed)  # SQLAlchemy wraps; a revision's own statements do not
+        if not isinstance(cause, psycopg.errors.LockNotAvailable) or attempt == retries:
+            raise failed
+        report(f"lock_timeout: {str(cause).strip()}; retrying in {2 ** attempt} s ({attempt + 1}/{retries})")
+        time.sleep(2 ** attempt)
+    return before
+    return before
+
+
+class NewFindings(RuntimeError):
+    """The migration made a check report something it did not report before."""
+
+
+def findings(dsn: str) -> set[tuple[str, str]] | None:
+    """(check, subject) of every finding of the whole catalog over all history; None before the catalog exists."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regprocedure('ledger_check.run_all(interval)') IS NULL").fetchone()[0]:
+            return None
+        return {(name, subject or "") for name, subject in
+                conn.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)")}
+
+
+def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = False, report=print) -> str | None:
+    """Upgrade between two runs of the check catalog (the invariant gate).
+
+    A finding after the migration that was not there before means the
+    migration broke an invariant: the migration is downgraded to where it
+    started and NewFindings is raised; with allow_new_findings the findings
+    are reported as a warning and the migration stays.
+    """
+    before_findings = findings(dsn) or set()
+    report(f"invariant gate: {len(before_findings)} finding(s) before the migration")
+    before = upgrade(dsn, revision, report)
+    new = sorted((findings(dsn) or set()) - before_findings)
+    if not new:
+        report("invariant gate: no new finding")
+        return before
+    listed = "; ".join(f"{name} {subject}".strip() for name, subject in new[:10])
+    if allow_new_findings:
+        report(f"WARNING invariant gate: the migration introduced {len(new)} new finding(s): {listed}")
+        return before
+    downgrade(dsn, before or "base")
+    raise NewFindings(f"the migration introduced {len(new)} new finding(s): {listed}.\nDETAIL: it was downgraded"
+                      f" back to revision {before or 'base'}.\nHINT: fix the revision; `ledgerguard check` explains"
+                      f" each finding. --allow-new-findings applies it anyway and warns.")
 
 
 def downgrade(dsn: str, revision: str) -> str | None:

@@ -1,0 +1,254 @@
+"""Schema changes on a live database that already holds data.
+
+A revision that adds a unique index to a busy table calls
+``unique_index(...)`` inside its ``upgrade()``. Guarantees:
+
+- the duplicate pre-flight reads the table in id ranges, reports how many
+  rows it has scanned, and stops the revision with ``DuplicatesFound``
+  (the first duplicates, what to do) before any DDL;
+- a session that would hold the build up (a transaction older than
+  lock_timeout that writes the table or holds an old snapshot) stops it
+  before the index exists (``MigrationBlocked``, naming the session);
+- the index is built with CREATE UNIQUE INDEX CONCURRENTLY outside a
+  transaction block, so reads and writes go on; its phase and blocks done
+  are reported from pg_stat_progress_create_index while it runs;
+- a build that fails (a duplicate written meanwhile, lock_timeout, a
+  cancel) drops its INVALID index before it raises: an INVALID index
+  enforces nothing, and ``IF NOT EXISTS`` would report it as success;
+- a rerun after the clean-up builds the index; a valid index of that name
+  is kept as it is.
+
+Offline (``migrate --sql``) the same steps are printed as SQL for a DBA.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import psycopg
+
+from ledgerguard.deploy import OWNER_ROLE
+
+Report = Callable[[str], None]
+
+
+class DuplicatesFound(RuntimeError):
+    """The table already breaks the uniqueness the revision adds."""
+
+
+class MigrationBlocked(RuntimeError):
+    """A long transaction would hold the change up; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class UniqueIndex:
+    name: str          # schema-less index name
+    table: str         # schema.table, with an bigint "id" key
+    columns: str       # the key, as SQL: "gateway_txn_id"
+    where: str         # the partial-index predicate, as SQL
+    remedy: str        # what a DBA does with duplicates
+
+    @property
+    def schema(self) -> str:
+        return self.table.split(".")[0]
+
+    def create_sql(self) -> str:
+        # IF NOT EXISTS only ever follows the drop of an INVALID leftover:
+        # on its own it would report an INVALID index as success.
+        return (f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {self.name} ON {self.table} ({self.columns})"
+                f" WHERE {self.where}")
+
+    def duplicates_sql(self) -> str:
+        return (f"SELECT {self.columns}, count(*) FROM {self.table} WHERE {self.where}"
+                f" GROUP BY {self.columns} HAVING count(*) > 1")
+
+    def drop_sql(self) -> str:
+        return f"DROP INDEX CONCURRENTLY IF EXISTS {self.schema}.{self.name}"
+
+
+def _stderr(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
+    """Inside a revision's upgrade(): pre-flight, then build ``index`` online (see the module docstring).
+
+    Progress goes to the ``report`` callable ledgerguard.migrate puts in the
+    Alembic config (stderr by default).
+    """
+    from alembic import context, op
+
+    migration = op.get_context()
+    report: Report = context.config.attributes.get("report") or _stderr
+    if context.is_offline_mode():
+        impl = migration.impl
+        impl.static_output(f"SET ROLE {OWNER_ROLE};")
+        impl.static_output(
+            f"DO $$\nBEGIN\n    IF EXISTS ({index.duplicates_sql()}) THEN\n"
+            f"        RAISE EXCEPTION 'duplicate ({index.columns}) values in {index.table}: {index.name} cannot be built'\n"
+            f"            USING HINT = '{index.remedy.replace(chr(39), chr(39) * 2)}';\n    END IF;\nEND\n$$;")
+        with migration.autocommit_block():
+            impl.static_output(f"{index.drop_sql()};  -- an INVALID leftover of a failed build, if any")
+            impl.static_output(f"{index.create_sql()};")
+            impl.static_output("RESET ROLE;")
+        return
+
+    conn = op.get_bind().connection.driver_connection
+    if _state(conn, index) == "valid":
+        report(f"index {index.schema}.{index.name} exists and is valid: kept")
+        return
+    conn.execute(f"SET ROLE {OWNER_ROLE}")  # the table's owner reads it and builds its index
+    try:
+        _preflight(conn, index, report, chunk_rows)
+        with migration.autocommit_block():
+            if _state(conn, index) == "invalid":
+                report(f"index {index.schema}.{index.name} is INVALID (an earlier build failed): dropping it")
+                conn.execute(index.drop_sql())
+            _refuse_blockers(conn, index, report)
+            _build(conn, index, report, context.config.attributes["dsn"])
+    finally:
+        conn.execute("RESET ROLE")
+
+
+def drop_index(index: UniqueIndex) -> None:
+    """Inside a revision's downgrade(): drop the index without blocking writes (DROP INDEX CONCURRENTLY)."""
+    from alembic import context, op
+
+    migration = op.get_context()
+    with migration.autocommit_block():
+        if context.is_offline_mode():
+            for statement in (f"SET ROLE {OWNER_ROLE}", index.drop_sql(), "RESET ROLE"):
+                migration.impl.static_output(f"{statement};")
+            return
+        conn = op.get_bind().connection.driver_connection
+        conn.execute(f"SET ROLE {OWNER_ROLE}")
+        try:
+            conn.execute(index.drop_sql())
+        finally:
+            conn.execute("RESET ROLE")
+
+
+def _state(conn: psycopg.Connection, index: UniqueIndex) -> str | None:
+    row = conn.execute("SELECT i.indisvalid FROM pg_index AS i WHERE i.indexrelid = to_regclass(%s)",
+                       [f"{index.schema}.{index.name}"]).fetchone()
+    return None if row is None else ("valid" if row[0] else "invalid")
+
+
+def _preflight(conn: psycopg.Connection, index: UniqueIndex, report: Report, chunk_rows: int) -> None:
+    """Collect the keys in id ranges (progress per range), then group them once."""
+    conn.execute("CREATE TEMP TABLE lg_preflight_keys (key text, id bigint) ON COMMIT DROP")
+    last = conn.execute(f"SELECT coalesce(max(id), 0) FROM {index.table}").fetchone()[0]
+    scanned, start = 0, 0
+    report(f"pre-flight {index.table}: looking for duplicate ({index.columns}) in ids 1..{last}")
+    while start < last:
+        end = start + chunk_rows
+        cur = conn.execute(f"INSERT INTO lg_preflight_keys SELECT ({index.columns})::text, id FROM {index.table}"
+                           f" WHERE id > %s AND id <= %s AND ({index.where})", [start, end])
+        scanned += cur.rowcount
+        start = end
+        report(f"pre-flight {index.table}: {min(start, last)}/{last} ids read, {scanned} keyed rows")
+    duplicates = conn.execute(
+        "SELECT key, count(*), array_agg(id ORDER BY id) FROM lg_preflight_keys"
+        " GROUP BY key HAVING count(*) > 1 ORDER BY min(id)").fetchall()
+    conn.execute("DROP TABLE lg_preflight_keys")
+    if duplicates:
+        first = "; ".join(f"{key!r} on ids {ids[:5]}" for key, _, ids in duplicates[:5])
+        raise DuplicatesFound(
+            f"{len(duplicates)} duplicate ({index.columns}) value(s) in {index.table}: the unique index"
+            f" {index.name} cannot be built.\nDETAIL: {first}.\nHINT: {index.remedy} Then run"
+            f" `ledgerguard migrate` again; nothing was changed.")
+    report(f"pre-flight {index.table}: {scanned} keyed rows, no duplicates")
+
+
+def _refuse_blockers(conn: psycopg.Connection, index: UniqueIndex, report: Report) -> None:
+    """Stop before CREATE when a session older than lock_timeout would make the build wait."""
+    conn.execute("RESET ROLE")  # the migrating login sees other sessions (superuser or pg_read_all_stats)
+    rows = conn.execute(
+        """SELECT a.pid, a.usename, now() - a.xact_start AS age, left(a.query, 120)
+             FROM pg_stat_activity AS a
+            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
+              AND a.xact_start < now() - current_setting('lock_timeout')::interval
+              AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL
+                   OR EXISTS (SELECT FROM pg_locks AS l WHERE l.pid = a.pid AND l.relation = %s::regclass))
+            ORDER BY a.xact_start""", [index.table]).fetchall()
+    hidden = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                          " AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND xact_start IS NULL"
+                          " AND state IS NULL").fetchone()[0]
+    conn.execute(f"SET ROLE {OWNER_ROLE}")
+    if hidden:
+        # Not fatal: lock_timeout still bounds the build's wait, and a failed
+        # build drops its INVALID index.
+        report(f"WARNING: {hidden} other session(s) of this database are invisible to this role; a long"
+               f" transaction among them would only show as a lock_timeout. Grant pg_read_all_stats to the"
+               f" migrating role to have them named before the build.")
+    if rows:
+        who = "; ".join(f"pid {pid} ({user}, transaction open for {age}): {query!r}" for pid, user, age, query in rows)
+        raise MigrationBlocked(
+            f"building {index.name} would wait for {len(rows)} long transaction(s) and hold the migration"
+            f" up.\nDETAIL: {who}.\nHINT: Let them finish (or end them with pg_terminate_backend), then run"
+            f" `ledgerguard migrate` again; nothing was changed.")
+
+
+def _build(conn: psycopg.Connection, index: UniqueIndex, report: Report, dsn: str) -> None:
+    pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+    done = threading.Event()
+    watcher = threading.Thread(target=_watch, args=(dsn, pid, index, report, done), daemon=True)
+    watcher.start()
+    started = time.monotonic()
+    try:
+        conn.execute(index.create_sql())
+    except psycopg.Error as error:
+        done.set()
+        watcher.join()
+        _drop_invalid(conn, index, report)
+        raise MigrationBlocked(
+            f"building {index.name} failed ({error.sqlstate}): {str(error).strip()}\nHINT: The INVALID index was"
+            f" dropped; a duplicate written during the build is resolved like the pre-flight's, a timeout by"
+            f" letting long transactions finish. Then run `ledgerguard migrate` again.") from error
+    done.set()
+    watcher.join()
+    report(f"index {index.schema}.{index.name} built and valid in {time.monotonic() - started:.1f} s")
+
+
+def _drop_invalid(conn: psycopg.Connection, index: UniqueIndex, report: Report) -> None:
+    """The failed build's INVALID index goes, however long that takes.
+
+    DROP INDEX CONCURRENTLY waits for the transactions that use the table
+    but blocks none of them (it takes SHARE UPDATE EXCLUSIVE), so it may
+    wait past lock_timeout without queueing the application.
+    """
+    report(f"dropping the INVALID index {index.schema}.{index.name} of the failed build"
+           f" (waits for open transactions on {index.table}, blocks none)")
+    timeout = conn.execute("SELECT current_setting('lock_timeout')").fetchone()[0]
+    conn.execute("SET lock_timeout = 0")
+    try:
+        conn.execute(index.drop_sql())
+    finally:
+        conn.execute("SELECT set_config('lock_timeout', %s, false)", [timeout])
+    report(f"dropped the INVALID index {index.schema}.{index.name}")
+
+
+def _watch(dsn: str, pid: int, index: UniqueIndex, report: Report, done: threading.Event) -> None:
+    """Report the build's phase and blocks done as they change (pg_stat_progress_create_index)."""
+    last = None
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        while not done.wait(0.5):
+            row = conn.execute(
+                "SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total"
+                " FROM pg_stat_progress_create_index WHERE pid = %s", [pid]).fetchone()
+            if row is None or row == last:
+                continue
+            last = row
+            phase, blocks_done, blocks_total, tuples_done, tuples_total, lockers_done, lockers_total = row
+            line = f"building {index.name}: {phase}"
+            if blocks_total:
+                line += f", blocks {blocks_done}/{blocks_total}"
+            if tuples_total:
+                line += f", tuples {tuples_done}/{tuples_total}"
+            if lockers_total:
+                line += f", waited for {lockers_done}/{lockers_total} transactions"
+            report(line)
