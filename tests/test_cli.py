@@ -128,7 +128,7 @@ def test_check_json_parses_and_names_filter(dsn, db):
     _break_balance(db, "SUSPENSE", "3")
     result = invoke("--dsn", dsn, "check", "balance_mismatch", "negative_balances", "--since", "all", "--format", "json")
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["checks"] == ["balance_mismatch", "negative_balances"] and report["since"] is None
     assert report["worst_severity"] == "LOW"
     assert [(f["check_name"], f["subject"], f["amount"]) for f in report["findings"]] == [("balance_mismatch", "SUSPENSE", "3")]

@@ -11,7 +11,7 @@ Revision ID: 0010
 Revises: 0009
 """
 
-from ledgerguard.deploy import apply_frozen, restore_frozen
+from ledgerguard.deploy import apply_frozen, execute_batches, restore_frozen
 from ledgerguard.online import UniqueIndex, drop_index, unique_index
 
 revision = '0010'
@@ -36,11 +36,23 @@ ONE_PAYMENT_PER_GATEWAY_TXN = UniqueIndex(
            " record the correction (ledger.payments.gateway_txn_id is the only column involved).")
 
 
+TABLES_UP = [
+    "COMMENT ON COLUMN ledger.payments.gateway_txn_id IS 'Gateway transaction id given at capture, if any; one payment"
+    " per gateway transaction (LG109).';",
+]
+
+TABLES_DOWN = [
+    "COMMENT ON COLUMN ledger.payments.gateway_txn_id IS 'Gateway transaction id given at capture, if any.';",
+]
+
+
 def upgrade() -> None:
     unique_index(ONE_PAYMENT_PER_GATEWAY_TXN)
+    execute_batches(["SET ROLE ledger_owner;", *TABLES_UP, "RESET ROLE;"])
     apply_frozen(__file__, UPGRADE)
 
 
 def downgrade() -> None:
     restore_frozen(__file__, RESTORE)
+    execute_batches(["SET ROLE ledger_owner;", *TABLES_DOWN, "RESET ROLE;"])
     drop_index(ONE_PAYMENT_PER_GATEWAY_TXN)

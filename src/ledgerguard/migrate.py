@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
 from ledgerguard import resources
+from ledgerguard.online import Report, to_stderr
 
 MAIN = "ledger@head"          # the ledger itself
 SCHEDULE = "schedule@head"    # opt-in pg_cron jobs (ledgerguard migrate --schedule)
@@ -25,7 +26,7 @@ def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Conf
     return cfg
 
 
-def upgrade(dsn: str, revision: str = MAIN, report=print) -> str | None:
+def upgrade(dsn: str, revision: str = MAIN, report: Report = to_stderr) -> str | None:
     """Upgrade; returns the revision found under the migration lock (None = base).
 
     A revision that cannot take a lock within lock_timeout rolls back and is
@@ -69,7 +70,8 @@ def findings(dsn: str) -> set[tuple[str, str]] | None:
                 conn.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)")}
 
 
-def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = False, report=print) -> str | None:
+def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = False,
+                  report: Report = to_stderr) -> str | None:
     """Upgrade between two runs of the check catalog (the invariant gate).
 
     A finding after the migration that was not there before means the

@@ -70,7 +70,8 @@ class UniqueIndex:
         return f"DROP INDEX CONCURRENTLY IF EXISTS {self.schema}.{self.name}"
 
 
-def _stderr(line: str) -> None:
+def to_stderr(line: str) -> None:
+    """Progress of a migration: stderr, so stdout stays the command's result."""
     print(line, file=sys.stderr, flush=True)
 
 
@@ -83,7 +84,7 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
     from alembic import context, op
 
     migration = op.get_context()
-    report: Report = context.config.attributes.get("report") or _stderr
+    report: Report = context.config.attributes.get("report") or to_stderr
     if context.is_offline_mode():
         impl = migration.impl
         impl.static_output(f"SET ROLE {OWNER_ROLE};")
