@@ -63,7 +63,13 @@ BEGIN
      WHERE NOT coalesce(jsonb_typeof(it.v) = 'object' AND it.v ->> 'kind' = 'TRANSFER'
                         AND length(it.v ->> 'idempotency_key') BETWEEN 1 AND 200 AND coalesce(length(it.v ->> 'reference'), 0) <= 200
                         AND b.legs BETWEEN 2 AND 100 AND b.good = b.legs AND b.wallets = b.legs AND b.known AND z.balanced
-                        AND NOT EXISTS (SELECT FROM jsonb_object_keys(it.v) AS k WHERE k NOT IN ('idempotency_key', 'kind', 'legs', 'reference')),
+                        AND NOT EXISTS (SELECT FROM jsonb_object_keys(it.v) AS k WHERE k NOT IN ('idempotency_key', 'kind', 'legs', 'reference'))
+                        -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
+                        AND NOT EXISTS (SELECT FROM jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array'
+                                                                         THEN it.v -> 'legs' ELSE '[]' END) AS l
+                                         WHERE CASE WHEN jsonb_typeof(l.value) = 'object'
+                                                    THEN l.value - 'wallet' - 'amount' <> '{}'::jsonb
+                                                    ELSE true END),
                         false);
     IF v_bad IS NOT NULL THEN
         -- post_transaction says precisely what is wrong with the first bad
