@@ -12,7 +12,7 @@ import pytest
 from conftest import run_parallel
 from ledger_state import violations
 from ledgerguard.client import Ledger
-from ledgerguard.errors import InsufficientFunds, WalletFrozen
+from ledgerguard.errors import InsufficientFunds, UnknownWallet, WalletFrozen
 
 WORKERS = 8
 
@@ -131,3 +131,34 @@ def test_credits_land_in_any_bucket_of_a_hot_wallet_after_debits_took_one_below_
         app.post_transaction(f"again-{n}", "TRANSFER", [("world", "-1.00"), ("hot", "1.00")])
     assert app.wallet_balance("hot") == Decimal("90.00")
     assert violations(db) == []
+
+
+def test_repeatable_read_clients_retry_only_40001_with_the_same_key_and_each_request_takes_effect_once(app, connect, db):
+    """8 REPEATABLE READ clients post to the same two wallets: the bucket rows they share give 40001,
+    the client runs the same call again (same key), and every request is posted exactly once."""
+    _fund(app, "alice", "1000.00")
+    app.create_wallet("bob", "USER", "USD")
+
+    def work(i: int, barrier: threading.Barrier) -> tuple[int, list[int]]:
+        conn = connect("lg_app")
+        conn.execute("SET default_transaction_isolation = 'repeatable read'")
+        ledger = Ledger(conn, retries=50)
+        barrier.wait()
+        ids = [ledger.post_transaction(f"rr-{i}-{n}", "TRANSFER", [("alice", "-1.00"), ("bob", "1.00")]) for n in range(30)]
+        assert ledger.post_transaction(f"rr-{i}-0", "TRANSFER", [("alice", "-1.00"), ("bob", "1.00")]) == ids[0]
+        return ledger.retried, ids
+
+    results = run_parallel(8, work)
+    ids = [i for _, batch in results for i in batch]
+    assert sum(retried for retried, _ in results) > 0, "the race should have produced serialization failures"
+    assert len(ids) == len(set(ids)) == 240
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'rr-%'").fetchone()[0] == 240
+    assert app.wallet_balance("bob") == Decimal("240.00")
+    assert violations(db) == []
+
+
+def test_an_error_other_than_40001_or_40p01_is_never_retried(app, connect):
+    ledger = Ledger(connect("lg_app"), retries=5)
+    with pytest.raises(UnknownWallet):
+        ledger.post_transaction("x", "TRANSFER", [("nobody", "-1.00"), ("nobody2", "1.00")])
+    assert ledger.retried == 0

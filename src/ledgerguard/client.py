@@ -5,6 +5,13 @@ error with an ``LG`` SQLSTATE comes back as its ``ledgerguard.errors``
 exception (the psycopg error is chained as ``__cause__``). On an autocommit
 connection every call is its own transaction, so the COMMIT-time zero-sum
 check is reported by the call itself; otherwise call :meth:`Ledger.commit`.
+
+On an autocommit connection a call that fails with a serialization failure
+(40001) or a deadlock (40P01) is run again, up to ``retries`` times: those
+two errors roll the whole transaction back, so the request has not taken
+effect, and the repeat carries the same arguments (the same idempotency
+key). No other error is retried. Inside a caller's transaction nothing is
+retried: the caller must repeat the whole transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +21,9 @@ from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
+import random
+import time
+
 import psycopg
 import psycopg.rows
 from psycopg.types.json import Jsonb
@@ -21,6 +31,8 @@ from psycopg.types.json import Jsonb
 from ledgerguard.errors import from_psycopg
 
 Leg = Mapping[str, Any] | tuple[str, Decimal | int | str]
+
+RETRYABLE = frozenset({"40001", "40P01"})  # serialization failure, deadlock: rolled back whole
 
 
 @contextmanager
@@ -46,8 +58,10 @@ def _legs(legs: Iterable[Leg]) -> list[dict[str, str]]:
 class Ledger:
     """The application API (role ledger_app) over one psycopg connection."""
 
-    def __init__(self, conn: psycopg.Connection):
+    def __init__(self, conn: psycopg.Connection, retries: int = 5):
         self.conn = conn
+        self.retries = retries
+        self.retried = 0  # how many times a call was run again (40001 / 40P01)
 
     @classmethod
     def connect(cls, dsn: str, **kwargs: Any) -> "Ledger":
@@ -65,15 +79,24 @@ class Ledger:
     def call(self, function: str, *args: Any) -> Any:
         """SELECT function(args…) and return the single value."""
         placeholders = ", ".join(["%s"] * len(args))
-        with translated_errors():
-            row = self.conn.execute(f"SELECT {function}({placeholders})", args).fetchone()
-        return row[0]
+        return self._run(f"SELECT {function}({placeholders})", args)[0][0]
 
     def rows(self, function: str, *args: Any) -> list[tuple]:
         """SELECT * FROM function(args…)."""
         placeholders = ", ".join(["%s"] * len(args))
-        with translated_errors():
-            return self.conn.execute(f"SELECT * FROM {function}({placeholders})", args).fetchall()
+        return self._run(f"SELECT * FROM {function}({placeholders})", args)
+
+    def _run(self, sql: str, args: tuple) -> list[tuple]:
+        for attempt in range(self.retries + 1):
+            try:
+                with translated_errors():
+                    return self.conn.execute(sql, args).fetchall()
+            except psycopg.Error as error:
+                if error.sqlstate not in RETRYABLE or not self.conn.autocommit or attempt == self.retries:
+                    raise
+                self.retried += 1
+                time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # jitter: the racers do not meet again
+        raise AssertionError("unreachable")
 
     def commit(self) -> None:
         with translated_errors():
