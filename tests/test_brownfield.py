@@ -254,7 +254,8 @@ ACCEPTED = {
 def squawk_by_revision(sql: str, tmp_path: Path) -> dict[tuple[str, str], int]:
     path = tmp_path / "upgrade.sql"
     path.write_text(sql)
-    out = subprocess.run([shutil.which("squawk") or "squawk", "--reporter", "json", "--pg-version", "15", str(path)],
+    squawk = Path(sys.executable).with_name("squawk")  # squawk-cli installs it beside the venv's python
+    out = subprocess.run([str(squawk) if squawk.exists() else "squawk", "--reporter", "json", "--pg-version", "15", str(path)],
                          capture_output=True, text=True)
     starts = [(n, m.group(1)) for n, line in enumerate(sql.splitlines(), 1)
               if (m := re.match(r"-- Running upgrade \S* ?-> (\S+)", line))]
