@@ -63,8 +63,9 @@ def run_migrations_online() -> None:
                 connection.execute(text(statement))
             connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
-            # Read under the lock: what this run started from.
-            config.attributes["heads_before"] = context.get_context().get_current_heads()
+            # Read under the lock: what this run started from (a retry of the
+            # same upgrade keeps what the first attempt found).
+            config.attributes.setdefault("heads_before", context.get_context().get_current_heads())
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()

@@ -64,7 +64,7 @@ def test_duplicates_stop_the_revision_before_any_ddl_and_a_rerun_after_cleanup_b
     stopped = run_migrate(before_the_index)
     assert stopped.returncode == 1, stopped.stderr
     assert "pre-flight ledger.payments: " in stopped.stderr and "ids read" in stopped.stderr
-    assert f"1 duplicate (gateway_txn_id) value(s) in ledger.payments" in stopped.stderr
+    assert "1 duplicate (gateway_txn_id) value(s) in ledger.payments" in stopped.stderr
     assert f"'gw-1' on ids [{first}, {second}]" in stopped.stderr and "nothing was changed" in stopped.stderr
     assert migrate.current(before_the_index) == BEFORE_INDEX and index_state(db) is None
 
@@ -122,47 +122,39 @@ def test_a_long_transaction_stops_the_build_before_the_index_exists(before_the_i
     assert index_state(db) == "valid"
 
 
-def test_the_build_reports_its_phases_while_it_waits_for_a_writer(before_the_index, db, shop, connect):
+def test_the_build_reports_its_phases_while_it_waits_for_a_writer(before_the_index, db, shop, connect, monkeypatch):
     """A writer younger than lock_timeout is waited for; pg_stat_progress_create_index says so."""
     captured(shop, 1, "gw-1")
     writer = connect(None, autocommit=False)
     writer.execute("UPDATE ledger.payments SET gateway_txn_id = gateway_txn_id WHERE id = (SELECT min(id) FROM ledger.payments)")
     threading.Timer(2.5, writer.commit).start()
     lines: list[str] = []
-    os.environ["LEDGERGUARD_LOCK_TIMEOUT"] = "20s"
-    try:
-        migrate.upgrade(before_the_index, report=lines.append)
-    finally:
-        del os.environ["LEDGERGUARD_LOCK_TIMEOUT"]
+    monkeypatch.setenv("LEDGERGUARD_LOCK_TIMEOUT", "20s")
+    migrate.upgrade(before_the_index, report=lines.append)
     assert any(re.match(r"building payments_one_gateway_txn: waiting for writers before build", line) for line in lines), lines
     assert any("built and valid" in line for line in lines) and index_state(db) == "valid"
 
 
-def test_ddl_behind_a_long_transaction_times_out_retries_and_never_queues_the_application(dsn, db, shop, connect):
+def test_ddl_behind_a_long_transaction_times_out_retries_and_never_queues_the_application(dsn, db, shop, connect,
+                                                                                         monkeypatch):
     """0009 replaces triggers on ledger.entries; an open posting holds the table; other postings keep going."""
     migrate.downgrade(dsn, "0008")
     shop.create_wallet("elsewhere", "USER", "USD")  # postings that share no bucket with the held one
     holder = Ledger(connect("lg_app", autocommit=False))
     holder.post_transaction("held", "TRANSFER", [("buyer", "-1.00"), ("seller", "1.00")])  # uncommitted: holds entries
     lines: list[str] = []
-    env = {"LEDGERGUARD_LOCK_TIMEOUT": "300ms", "LEDGERGUARD_LOCK_RETRIES": "6"}
-    os.environ.update(env)
+    monkeypatch.setenv("LEDGERGUARD_LOCK_TIMEOUT", "300ms")
+    monkeypatch.setenv("LEDGERGUARD_LOCK_RETRIES", "6")
     migration = threading.Thread(target=migrate.upgrade, args=(dsn,), kwargs={"report": lines.append})
-    try:
-        migration.start()
-        while not lines and migration.is_alive():
-            time.sleep(0.05)
-
-        # The migration is waiting and retrying; the application is not queued behind it.
-        for n in range(5):
-            shop.post_transaction(f"meanwhile-{n}", "TRANSFER", [("card", "-1.00"), ("elsewhere", "1.00")])
-
-        assert migration.is_alive(), "the migration waits for the open posting"
-        holder.commit()
-        migration.join(timeout=120)
-    finally:
-        for key in env:
-            del os.environ[key]
+    migration.start()
+    while not lines and migration.is_alive():
+        time.sleep(0.05)
+    # The migration is waiting and retrying; the application is not queued behind it.
+    for n in range(5):
+        shop.post_transaction(f"meanwhile-{n}", "TRANSFER", [("card", "-1.00"), ("elsewhere", "1.00")])
+    assert migration.is_alive(), "the migration waits for the open posting"
+    holder.commit()
+    migration.join(timeout=120)
     assert any(line.startswith("lock_timeout: canceling statement due to lock timeout") for line in lines), lines
     assert migrate.current(dsn) == migrate.head()
     assert violations(db) == []

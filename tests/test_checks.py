@@ -71,7 +71,7 @@ def test_the_catalog_lists_exactly_the_check_functions(db):
 
 def _copy_payout(db: psycopg.Connection, order: str, **changes: str) -> None:
     sets = ", ".join(f"{column} = {value}" for column, value in changes.items())
-    db.execute(f"""INSERT INTO ledger.payouts (order_ref, payout_account_id, beneficiary_wallet_id, merchant_ref, currency,
+    db.execute("""INSERT INTO ledger.payouts (order_ref, payout_account_id, beneficiary_wallet_id, merchant_ref, currency,
                        amount, provider_amount, source, idempotency_key, transaction_id, status, completion_transaction_id)
                    SELECT order_ref, payout_account_id, beneficiary_wallet_id, merchant_ref, currency, amount, provider_amount,
                           source, idempotency_key || ':copy', transaction_id, status, completion_transaction_id

@@ -8,7 +8,6 @@ import psycopg
 import pytest
 
 import conftest
-from conftest import server_dsn
 
 
 @pytest.fixture

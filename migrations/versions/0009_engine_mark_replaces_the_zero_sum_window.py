@@ -1,11 +1,11 @@
 """The engine mark replaces the zero-sum window; one refusal rule for every path.
 
-The batch engine (ledger_private.post_legs, now batches only) proves each
+The posting engine (ledger_private.post_legs) proves each batch
 transaction's zero sum and checks wallet state before it writes, and marks
 its own statement ('engine') so the entry triggers skip work it did. The
 old window GUCs, set by the statement verifier after the rows were queued,
 never spared the deferred trigger; every batch row queued a zero-sum event.
-Single postings go row by row (ledger_private.post), measured faster.
+One transaction (every API's posting) still goes row by row, measured faster.
 
 Revision ID: 0009
 Revises: 0008

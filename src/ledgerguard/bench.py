@@ -197,7 +197,7 @@ class Bench:
                 self.echo(f"           {name:<42} {secs:7.2f} s" + (f"  x{ratio} of bare (target <= 5); {note}" if ratio else ""))
 
     def payouts(self) -> None:
-        self.phase(f"payout_once: distinct orders, with and without the advisory lock; a storm on one order")
+        self.phase("payout_once: distinct orders, with and without the advisory lock; a storm on one order")
         lock = self.measure("payout_once, distinct orders", 8,
                             "\\set m random(1, 1000)\nSELECT * FROM ledger.payout_once('o' || nextval('bench.orders'), 'm' || :m, 1.00);")
         nolock = self.measure("payout_once without the lock", 8,

@@ -84,7 +84,7 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
             before = migrations.downgrade(dsn, downgrade_to)
         else:
             try:
-                before = migrations.gated_upgrade(dsn, target, allow_new_findings, report=lambda line: click.echo(line, err=True))
+                before = migrations.gated_upgrade(dsn, target, allow_new_findings)
             except (DuplicatesFound, MigrationBlocked, migrations.NewFindings) as stopped:
                 raise click.ClickException(f"migration stopped: {stopped}") from None
             if schedule:

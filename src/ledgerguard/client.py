@@ -87,16 +87,17 @@ class Ledger:
         return self._run(f"SELECT * FROM {function}({placeholders})", args)
 
     def _run(self, sql: str, args: tuple) -> list[tuple]:
-        for attempt in range(self.retries + 1):
+        attempt = 0
+        while True:
             try:
                 with translated_errors():
                     return self.conn.execute(sql, args).fetchall()
             except psycopg.Error as error:
                 if error.sqlstate not in RETRYABLE or not self.conn.autocommit or attempt == self.retries:
                     raise
-                self.retried += 1
-                time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # jitter: the racers do not meet again
-        raise AssertionError("unreachable")
+            self.retried += 1
+            time.sleep(random.uniform(0, 0.01 * 2 ** attempt))  # jitter: the racers do not meet again
+            attempt += 1
 
     def commit(self) -> None:
         with translated_errors():

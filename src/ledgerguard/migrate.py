@@ -35,39 +35,33 @@ def upgrade(dsn: str, revision: str = MAIN, report: Report = to_stderr) -> str |
     than lock_timeout, and a short-lived lock does not fail the deployment.
     """
     retries = int(os.environ.get("LEDGERGUARD_LOCK_RETRIES", "5"))
-    before = None
+    cfg = alembic_config(dsn)
+    cfg.attributes["report"] = report
     for attempt in range(retries + 1):
-        cfg = alembic_config(dsn)
-        cfg.attributes["report"] = report
         try:
             command.upgrade(cfg, revision)
-            failed = None
+            break
         except (OperationalError, psycopg.Error) as error:
-            failed = error
-        if attempt == 0:  # read under the migration lock by the first run
-            before = line_revision(cfg.attributes.get("heads_before", ()))
-        if failed is None:
-            return before
-        cause = getattr(failed, "orig", failed)  # SQLAlchemy wraps; a revision's own statements do not
-        if not isinstance(cause, psycopg.errors.LockNotAvailable) or attempt == retries:
-            raise failed
-        report(f"lock_timeout: {str(cause).strip()}; retrying in {2 ** attempt} s ({attempt + 1}/{retries})")
-        time.sleep(2 ** attempt)
-    return before
-    return before
+            cause = getattr(error, "orig", error)  # SQLAlchemy wraps; a revision's own statements do not
+            if not isinstance(cause, psycopg.errors.LockNotAvailable) or attempt == retries:
+                raise
+            report(f"lock_timeout: {str(cause).strip()}; retrying in {2 ** attempt} s ({attempt + 1}/{retries})")
+            time.sleep(2 ** attempt)
+    return line_revision(cfg.attributes.get("heads_before", ()))
 
 
 class NewFindings(RuntimeError):
     """The migration made a check report something it did not report before."""
 
 
-def findings(dsn: str) -> set[tuple[str, str]] | None:
-    """(check, subject) of every finding of the whole catalog over all history; None before the catalog exists."""
+def findings(dsn: str) -> set[tuple[str, str]]:
+    """(check, subject) of every finding of the whole catalog over all history; none before the catalog exists."""
+    from ledgerguard import checks
+
     with psycopg.connect(dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regprocedure('ledger_check.run_all(interval)') IS NULL").fetchone()[0]:
-            return None
-        return {(name, subject or "") for name, subject in
-                conn.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)")}
+        if conn.execute("SELECT to_regclass('ledger_check.catalog') IS NULL").fetchone()[0]:
+            return set()
+        return {(f.check_name, f.subject or "") for f in checks.run(conn, since=None).findings}
 
 
 def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = False,
@@ -79,10 +73,10 @@ def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = Fal
     started and NewFindings is raised; with allow_new_findings the findings
     are reported as a warning and the migration stays.
     """
-    before_findings = findings(dsn) or set()
+    before_findings = findings(dsn)
     report(f"invariant gate: {len(before_findings)} finding(s) before the migration")
     before = upgrade(dsn, revision, report)
-    new = sorted((findings(dsn) or set()) - before_findings)
+    new = sorted(findings(dsn) - before_findings)
     if not new:
         report("invariant gate: no new finding")
         return before

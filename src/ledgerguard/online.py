@@ -31,7 +31,7 @@ from typing import Callable
 
 import psycopg
 
-from ledgerguard.deploy import OWNER_ROLE
+from ledgerguard.deploy import OWNER_ROLE, execute_batches
 
 Report = Callable[[str], None]
 
@@ -86,16 +86,15 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
     migration = op.get_context()
     report: Report = context.config.attributes.get("report") or to_stderr
     if context.is_offline_mode():
-        impl = migration.impl
-        impl.static_output(f"SET ROLE {OWNER_ROLE};")
-        impl.static_output(
+        # For a DBA's review and psql -f: the same steps, the pre-flight as a DO block.
+        execute_batches([
+            f"SET ROLE {OWNER_ROLE};",
             f"DO $$\nBEGIN\n    IF EXISTS ({index.duplicates_sql()}) THEN\n"
             f"        RAISE EXCEPTION 'duplicate ({index.columns}) values in {index.table}: {index.name} cannot be built'\n"
-            f"            USING HINT = '{index.remedy.replace(chr(39), chr(39) * 2)}';\n    END IF;\nEND\n$$;")
+            f"            USING HINT = '{index.remedy.replace(chr(39), chr(39) * 2)}';\n    END IF;\nEND\n$$;"])
         with migration.autocommit_block():
-            impl.static_output(f"{index.drop_sql()};  -- an INVALID leftover of a failed build, if any")
-            impl.static_output(f"{index.create_sql()};")
-            impl.static_output("RESET ROLE;")
+            execute_batches([f"{index.drop_sql()};  -- an INVALID leftover of a failed build, if any",
+                             f"{index.create_sql()};", "RESET ROLE;"])
         return
 
     conn = op.get_bind().connection.driver_connection
@@ -117,20 +116,10 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
 
 def drop_index(index: UniqueIndex) -> None:
     """Inside a revision's downgrade(): drop the index without blocking writes (DROP INDEX CONCURRENTLY)."""
-    from alembic import context, op
+    from alembic import op
 
-    migration = op.get_context()
-    with migration.autocommit_block():
-        if context.is_offline_mode():
-            for statement in (f"SET ROLE {OWNER_ROLE}", index.drop_sql(), "RESET ROLE"):
-                migration.impl.static_output(f"{statement};")
-            return
-        conn = op.get_bind().connection.driver_connection
-        conn.execute(f"SET ROLE {OWNER_ROLE}")
-        try:
-            conn.execute(index.drop_sql())
-        finally:
-            conn.execute("RESET ROLE")
+    with op.get_context().autocommit_block():
+        execute_batches([f"SET ROLE {OWNER_ROLE};", f"{index.drop_sql()};", "RESET ROLE;"])
 
 
 def _state(conn: psycopg.Connection, index: UniqueIndex) -> str | None:

@@ -15,6 +15,7 @@ DECLARE
     v_status         text;
     v_mode           text;
     v_until          timestamptz;
+    v_total_after    numeric;
     v_problem        text;
 BEGIN
     IF NEW.bucket IS NOT NULL OR NEW.bucket_seq IS NOT NULL OR NEW.balance_after IS NOT NULL THEN
@@ -73,11 +74,10 @@ BEGIN
     -- before this lock was granted is always seen. For a multi-bucket wallet
     -- one bucket may be below zero while the total is not: debits check the
     -- total.
-    v_problem := ledger_private.entry_refusal(v_status, v_mode, v_until, v_allow_negative, NEW.amount,
-                                              coalesce(v_total_before + NEW.amount, v_balance));
+    v_total_after := coalesce(v_total_before + NEW.amount, v_balance);
+    v_problem := ledger_private.entry_refusal(v_status, v_mode, v_until, v_allow_negative, NEW.amount, v_total_after);
     IF v_problem IS NOT NULL THEN
-        PERFORM ledger_private.refuse_entry(v_problem, NEW.wallet_id, NEW.transaction_id, NEW.amount, v_mode,
-                                            coalesce(v_total_before + NEW.amount, v_balance));
+        PERFORM ledger_private.refuse_entry(v_problem, NEW.wallet_id, NEW.transaction_id, NEW.amount, v_mode, v_total_after);
     END IF;
 
     NEW.bucket := v_bucket;
