@@ -30,8 +30,9 @@ import psycopg
 from ledgerguard.client import Ledger, Ops
 from ledgerguard.errors import LedgerError
 
-# Documented refusals: frozen, insufficient funds, payment refunded in full already, refund over the captured amount.
-REFUSALS = frozenset({"LG008", "LG010", "LG101", "LG103"})
+# Documented refusals: frozen, insufficient funds, payment refunded in full already, refund over the captured
+# amount, and (an on-call action repeated after its reply was lost) the wallet is in that state already.
+REFUSALS = frozenset({"LG008", "LG010", "LG101", "LG103", "LG302"})
 POOLS = {"USD": [f"bank.u{i}" for i in range(12)], "EUR": [f"bank.e{i}" for i in range(6)]}
 MERCHANTS = [f"bank.m{i}" for i in range(4)]
 OPENING = {"user": Decimal("5000.00"), "merchant": Decimal("100000.00")}
@@ -112,7 +113,7 @@ class Workload:
         self.seed = seed
         self.on_lost = on_lost
         self.tally = Tally()
-        self.in_doubt: list[tuple[str, Callable[[Ledger], object]]] = []
+        self.in_doubt: list[tuple[int, str, Callable[[Ledger], object]]] = []  # (worker, name, request)
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
 
@@ -153,6 +154,11 @@ class Workload:
         login = "lg_oncall" if index == 0 else "lg_app"
         return (Ops if index == 0 else Ledger)(self.connect(login))
 
+    def repeat_in_doubt(self, other: "Workload") -> None:
+        """Repeat every request other lost its reply to, as the worker that sent it, to an answer."""
+        for index, name, request in other.in_doubt:
+            self._perform(index, self._session(index), name, request)
+
     def _perform(self, index: int, ledger: Ledger, name: str,
                  request: Callable[[Ledger], object]) -> Ledger | None:
         """Run one request to an answer; repeat it on a new connection while the reply is lost."""
@@ -168,7 +174,7 @@ class Workload:
             except psycopg.OperationalError:
                 self.tally.count("lost replies")
                 if self.on_lost == "stop":
-                    self.in_doubt.append((name, request))
+                    self.in_doubt.append((index, name, request))
                     return None
                 ledger = self._reconnect(index)
                 self.tally.count("repeated")
