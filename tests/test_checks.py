@@ -348,3 +348,39 @@ def test_no_check_runs_a_correlated_subquery_per_row(ledger, db):
             if _correlated_subplans(plan):
                 offenders[name] = _correlated_subplans(plan)
     assert offenders == {}
+
+
+def test_an_incremental_run_checks_what_is_new_and_its_watermark_never_passes_a_transaction_in_flight(ledger, connect, db):
+    """A broken posting is written by a transaction that stays open across an incremental run: that run
+    cannot see it, and the next run must still check it, although it started before the run that missed it."""
+    ops = Ops(connect("lg_oncall"))
+
+    def incremental() -> tuple[dict, set[tuple[str, str]]]:
+        run = ops.audited("ledger_ops.record_incremental_check_run")
+        found = {(c, s) for c, s in db.execute("SELECT check_name, subject FROM ledger.check_findings WHERE run_id = %s",
+                                               (run["id"],))}
+        db.commit()
+        return run, found
+
+    first, found = incremental()
+    assert first["since"] is None and found == set()  # the first one checks all history
+    writer = connect(None, autocommit=False)
+    with bypassing_triggers(writer):
+        txn = writer.execute("INSERT INTO ledger.transactions (kind, reference) VALUES ('TRANSFER', 'in flight') RETURNING id"
+                             ).fetchone()[0]
+        writer.execute("""INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+                          SELECT %s, id, 'USD', 5, 0, 999, 0 FROM ledger.wallets WHERE code = 'buyer'""", (txn,))
+    writer_xid = int(writer.execute("SELECT pg_current_xact_id()::text").fetchone()[0])
+    ledger.post_transaction("meanwhile", "TRANSFER", [("card", "-1.00"), ("buyer", "1.00")])
+
+    second, found = incremental()
+    assert found == set() and int(str(second["watermark"])) <= writer_xid
+    writer.commit()
+    started = db.execute("SELECT created_at FROM ledger.transactions WHERE id = %s", (txn,)).fetchone()[0]
+    assert started < second["started_at"], "a watermark of time would have skipped it"
+
+    third, found = incremental()
+    assert ("unbalanced_transactions", f"transaction {txn}") in found
+    assert third["since"] is not None, "an incremental run, not all history"
+    fourth, found = incremental()
+    assert found == set() and fourth["since"] < third["since"]  # nothing new: a shorter window, nothing again

@@ -297,6 +297,7 @@ def crash_cluster():
         cluster.stop("immediate")
 
 
+@pytest.mark.timeout(1200)  # the --soak variant runs for minutes
 def test_an_immediate_shutdown_under_load_keeps_every_acknowledged_result(crash_cluster, pytestconfig):
     seconds = 60 if pytestconfig.getoption("--soak") else 4
     dsn = crash_cluster.dsn

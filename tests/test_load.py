@@ -41,6 +41,7 @@ def findings(conn: psycopg.Connection) -> list[tuple]:
     return conn.execute("SELECT check_name, severity, subject, detail FROM ledger_check.run_all(NULL)").fetchall()
 
 
+@pytest.mark.timeout(1200)  # the --soak variant runs for minutes
 @pytest.mark.parametrize("faults", ["none", "killed backends"])
 def test_the_books_balance_in_every_snapshot_of_a_busy_ledger(faults, app, connect, db, pytestconfig):
     seconds = 300 if pytestconfig.getoption("--soak") else 15

@@ -91,6 +91,7 @@ def leg_refusals(wallets: dict[str, Wallet], legs: list[tuple[str, Decimal]]) ->
     return refused
 
 
+@pytest.mark.timeout(1200)  # the --soak variant runs for minutes
 def test_the_ledger_follows_its_model_step_by_step(app, connect, pytestconfig):
     soak = pytestconfig.getoption("--soak")
     checker = connect(None)

@@ -82,6 +82,19 @@ def record(conn: psycopg.Connection, since: str | None) -> dict[str, Any]:
         return cur.execute("SELECT * FROM ledger_ops.record_check_run(%s::interval)", (since,)).fetchone()
 
 
+def record_incremental(conn: psycopg.Connection) -> Report:
+    """Check only what is new since the last incremental run, store the run, and report its findings."""
+    with conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
+        run = cur.execute("SELECT * FROM ledger_ops.record_incremental_check_run()").fetchone()
+    with conn.cursor(row_factory=class_row(Finding)) as cur:
+        findings = cur.execute(
+            "SELECT check_name, severity, subject, amount, detail, hint FROM ledger.check_findings WHERE run_id = %s",
+            (run["id"],)).fetchall()
+    findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.check_name, f.subject))
+    since = "all history (first incremental run)" if run["since"] is None else f"new since run before ({run['since']})"
+    return Report(since=since, checks=[row["name"] for row in catalog(conn)], findings=findings, checked_at=time.time())
+
+
 def exit_status(report: Report, fail_on: str = "LOW") -> int:
     """0 healthy (or nothing at fail_on or worse), 1 worst LOW/MEDIUM, 2 worst HIGH/CRITICAL."""
     worst = report.worst

@@ -101,20 +101,26 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
 @click.option("--fail-on", type=click.Choice(["LOW", "MEDIUM", "HIGH", "CRITICAL"], case_sensitive=False), default="LOW",
               show_default=True, help="Least severity that makes the exit status non-zero.")
 @click.option("--record", is_flag=True, help="Also store the run in the check history (primary only; all checks).")
+@click.option("--incremental", is_flag=True,
+              help="Check only what is new since the last incremental run, and record it (primary only; all checks).")
 @click.pass_context
-def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail_on: str, record: bool) -> None:
+def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail_on: str, record: bool,
+          incremental: bool) -> None:
     """Run the checks. Exit 0 healthy, 1 worst LOW/MEDIUM, 2 worst HIGH/CRITICAL, 3 could not check."""
     import psycopg
 
     from ledgerguard import checks
 
-    if record and names:
-        raise CheckError("--record stores a run of the whole catalog; drop the check names")
+    if (record or incremental) and names:
+        raise CheckError("--record and --incremental store a run of the whole catalog; drop the check names")
     window = checks.parse_since(since)
     try:
         with database(ctx) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
-            report = checks.run(conn, list(names), window)
-            if record:
+            if incremental:
+                report = checks.record_incremental(conn)
+            else:
+                report = checks.run(conn, list(names), window)
+            if record and not incremental:
                 run = checks.record(conn, window)
                 click.echo(f"recorded run {run['id']}: {run['findings']} finding(s)", err=True)
     except (ValueError, psycopg.Error) as error:

@@ -1,15 +1,15 @@
 """Schema changes on a live database that already holds data.
 
-A revision that adds a unique index to a busy table calls
-``unique_index(...)`` inside its ``upgrade()``. Guarantees:
+A revision that adds an index to a busy table calls ``build_index(...)``
+inside its ``upgrade()``. Guarantees:
 
-- the duplicate pre-flight reads the table in id ranges, reports how many
-  rows it has scanned, and stops the revision with ``DuplicatesFound``
-  (the first duplicates, what to do) before any DDL;
+- for a unique index, the duplicate pre-flight reads the table in id
+  ranges, reports how many rows it has scanned, and stops the revision
+  with ``DuplicatesFound`` (the first duplicates, what to do) before any DDL;
 - a session that would hold the build up (a transaction older than
   lock_timeout that writes the table or holds an old snapshot) stops it
   before the index exists (``MigrationBlocked``, naming the session);
-- the index is built with CREATE UNIQUE INDEX CONCURRENTLY outside a
+- the index is built with CREATE [UNIQUE] INDEX CONCURRENTLY outside a
   transaction block, so reads and writes go on; its phase and blocks done
   are reported from pg_stat_progress_create_index while it runs;
 - a build that fails (a duplicate written meanwhile, lock_timeout, a
@@ -45,12 +45,14 @@ class MigrationBlocked(RuntimeError):
 
 
 @dataclass(frozen=True)
-class UniqueIndex:
-    name: str          # schema-less index name
-    table: str         # schema.table, with an bigint "id" key
-    columns: str       # the key, as SQL: "gateway_txn_id"
-    where: str         # the partial-index predicate, as SQL
-    remedy: str        # what a DBA does with duplicates
+class OnlineIndex:
+    name: str            # schema-less index name
+    table: str           # schema.table, with an bigint "id" key
+    columns: str         # the key, as SQL: "gateway_txn_id"
+    where: str           # the partial-index predicate, as SQL
+    remedy: str = ""     # unique: what a DBA does with duplicates
+    unique: bool = True
+    using: str = "btree"
 
     @property
     def schema(self) -> str:
@@ -59,8 +61,9 @@ class UniqueIndex:
     def create_sql(self) -> str:
         # IF NOT EXISTS only ever follows the drop of an INVALID leftover:
         # on its own it would report an INVALID index as success.
-        return (f"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {self.name} ON {self.table} ({self.columns})"
-                f" WHERE {self.where}")
+        unique = "UNIQUE " if self.unique else ""
+        return (f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {self.name} ON {self.table}"
+                f"{'' if self.using == 'btree' else ' USING ' + self.using} ({self.columns}) WHERE {self.where}")
 
     def duplicates_sql(self) -> str:
         return (f"SELECT {self.columns}, count(*) FROM {self.table} WHERE {self.where}"
@@ -75,7 +78,7 @@ def to_stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
+def build_index(index: OnlineIndex, chunk_rows: int = 100_000) -> None:
     """Inside a revision's upgrade(): pre-flight, then build ``index`` online (see the module docstring).
 
     Progress goes to the ``report`` callable ledgerguard.migrate puts in the
@@ -87,11 +90,11 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
     report: Report = context.config.attributes.get("report") or to_stderr
     if context.is_offline_mode():
         # For a DBA's review and psql -f: the same steps, the pre-flight as a DO block.
-        execute_batches([
-            f"SET ROLE {OWNER_ROLE};",
+        preflight = [] if not index.unique else [
             f"DO $$\nBEGIN\n    IF EXISTS ({index.duplicates_sql()}) THEN\n"
             f"        RAISE EXCEPTION 'duplicate ({index.columns}) values in {index.table}: {index.name} cannot be built'\n"
-            f"            USING HINT = '{index.remedy.replace(chr(39), chr(39) * 2)}';\n    END IF;\nEND\n$$;"])
+            f"            USING HINT = '{index.remedy.replace(chr(39), chr(39) * 2)}';\n    END IF;\nEND\n$$;"]
+        execute_batches([f"SET ROLE {OWNER_ROLE};", *preflight])
         with migration.autocommit_block():
             execute_batches([f"{index.drop_sql()};  -- an INVALID leftover of a failed build, if any",
                              f"{index.create_sql()};", "RESET ROLE;"])
@@ -103,7 +106,8 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
         return
     conn.execute(f"SET ROLE {OWNER_ROLE}")  # the table's owner reads it and builds its index
     try:
-        _preflight(conn, index, report, chunk_rows)
+        if index.unique:
+            _preflight(conn, index, report, chunk_rows)
         with migration.autocommit_block():
             if _state(conn, index) == "invalid":
                 report(f"index {index.schema}.{index.name} is INVALID (an earlier build failed): dropping it")
@@ -114,7 +118,12 @@ def unique_index(index: UniqueIndex, chunk_rows: int = 100_000) -> None:
         conn.execute("RESET ROLE")
 
 
-def drop_index(index: UniqueIndex) -> None:
+# The names revision 0010 was written with.
+UniqueIndex = OnlineIndex
+unique_index = build_index
+
+
+def drop_index(index: OnlineIndex) -> None:
     """Inside a revision's downgrade(): drop the index without blocking writes (DROP INDEX CONCURRENTLY)."""
     from alembic import op
 
@@ -122,13 +131,13 @@ def drop_index(index: UniqueIndex) -> None:
         execute_batches([f"SET ROLE {OWNER_ROLE};", f"{index.drop_sql()};", "RESET ROLE;"])
 
 
-def _state(conn: psycopg.Connection, index: UniqueIndex) -> str | None:
+def _state(conn: psycopg.Connection, index: OnlineIndex) -> str | None:
     row = conn.execute("SELECT i.indisvalid FROM pg_index AS i WHERE i.indexrelid = to_regclass(%s)",
                        [f"{index.schema}.{index.name}"]).fetchone()
     return None if row is None else ("valid" if row[0] else "invalid")
 
 
-def _preflight(conn: psycopg.Connection, index: UniqueIndex, report: Report, chunk_rows: int) -> None:
+def _preflight(conn: psycopg.Connection, index: OnlineIndex, report: Report, chunk_rows: int) -> None:
     """Collect the keys in id ranges (progress per range), then group them once."""
     conn.execute("CREATE TEMP TABLE lg_preflight_keys (key text, id bigint) ON COMMIT DROP")
     last = conn.execute(f"SELECT coalesce(max(id), 0) FROM {index.table}").fetchone()[0]
@@ -154,7 +163,7 @@ def _preflight(conn: psycopg.Connection, index: UniqueIndex, report: Report, chu
     report(f"pre-flight {index.table}: {scanned} keyed rows, no duplicates")
 
 
-def _refuse_blockers(conn: psycopg.Connection, index: UniqueIndex, report: Report) -> None:
+def _refuse_blockers(conn: psycopg.Connection, index: OnlineIndex, report: Report) -> None:
     """Stop before CREATE when a session older than lock_timeout would make the build wait."""
     conn.execute("RESET ROLE")  # the migrating login sees other sessions (superuser or pg_read_all_stats)
     rows = conn.execute(
@@ -183,7 +192,7 @@ def _refuse_blockers(conn: psycopg.Connection, index: UniqueIndex, report: Repor
             f" `ledgerguard migrate` again; nothing was changed.")
 
 
-def _build(conn: psycopg.Connection, index: UniqueIndex, report: Report, dsn: str) -> None:
+def _build(conn: psycopg.Connection, index: OnlineIndex, report: Report, dsn: str) -> None:
     pid = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
     done = threading.Event()
     watcher = threading.Thread(target=_watch, args=(dsn, pid, index, report, done), daemon=True)
@@ -204,7 +213,7 @@ def _build(conn: psycopg.Connection, index: UniqueIndex, report: Report, dsn: st
     report(f"index {index.schema}.{index.name} built and valid in {time.monotonic() - started:.1f} s")
 
 
-def _drop_invalid(conn: psycopg.Connection, index: UniqueIndex, report: Report) -> None:
+def _drop_invalid(conn: psycopg.Connection, index: OnlineIndex, report: Report) -> None:
     """The failed build's INVALID index goes, however long that takes.
 
     DROP INDEX CONCURRENTLY waits for the transactions that use the table
@@ -222,7 +231,7 @@ def _drop_invalid(conn: psycopg.Connection, index: UniqueIndex, report: Report) 
     report(f"dropped the INVALID index {index.schema}.{index.name}")
 
 
-def _watch(dsn: str, pid: int, index: UniqueIndex, report: Report, done: threading.Event) -> None:
+def _watch(dsn: str, pid: int, index: OnlineIndex, report: Report, done: threading.Event) -> None:
     """Report the build's phase and blocks done as they change (pg_stat_progress_create_index)."""
     last = None
     with psycopg.connect(dsn, autocommit=True) as conn:
