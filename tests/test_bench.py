@@ -25,6 +25,21 @@ def test_the_generated_ledger_is_one_every_check_finds_healthy(dsn, db):
     assert db.execute("SELECT count(*) FROM ledger_check.run_all('24 hours')").fetchone()[0] == 0
 
 
+def test_the_incremental_scenario_posts_new_work_and_checks_only_that(dsn, db):
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute("SELECT bench.generate_ledger(30000)")
+    db.commit()  # in flight during a run, the generated ledger (dated back 30 days) would be rechecked
+    first = db.execute("SELECT since, findings FROM ledger_ops.record_incremental_check_run()").fetchone()
+    db.commit()
+    db.execute("SELECT bench.post_new(50)")
+    db.commit()
+    since, findings = db.execute("SELECT since, findings FROM ledger_ops.record_incremental_check_run()").fetchone()
+    assert first == (None, 0) and findings == 0
+    assert since is not None and since.total_seconds() < 60, "only what the 50 postings wrote"
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE reference IS NULL AND created_xid IS NOT NULL"
+                      ).fetchone()[0] >= 50
+
+
 def test_the_table_marks_missed_targets():
     rows = [bench.Row("bare", 8, tps=100.0), bench.Row("guarded", 8, tps=30.0, ratio=0.3, target=0.5, baseline="bare"),
             bench.Row("bulk", 1, seconds=2.0, ratio=4.0, target=-5, baseline="bare bulk")]

@@ -198,7 +198,9 @@ class Workload:
         key = f"w{self.seed}.{index}.{state['n']}"
         if index == 0:
             return self._oncall(rng, state)
-        choice = rng.choices(["transfer", "capture", "refund", "payout", "event"], weights=[6, 3, 1, 1, 1])[0]
+        choice = rng.choices(["transfer", "capture", "refund", "payout", "event", "top-up"], weights=[6, 3, 1, 1, 1, 1])[0]
+        if choice == "top-up":  # money comes in from outside as fast as captures and payouts take it out
+            return "transfer", self._top_up(rng, key)
         if choice == "refund" and state["payments"]:
             return "refund", self._refund(rng, key, state)
         if choice == "event" and state["payouts"]:
@@ -218,6 +220,12 @@ class Workload:
         amounts = [sign * cents(rng) for _ in wallets[1:]]
         legs = [(wallets[0], -sum(amounts)), *zip(wallets[1:], amounts)]
         return lambda ledger: ledger.post_transaction(key, "TRANSFER", legs)
+
+    @staticmethod
+    def _top_up(rng: random.Random, key: str) -> Callable[[Ledger], object]:
+        currency = rng.choice(["USD", "USD", "EUR"])
+        user, amount = rng.choice(POOLS[currency]), cents(rng, 2000, 10000)
+        return lambda ledger: ledger.post_transaction(key, "TRANSFER", [(f"bank.world.{currency}", -amount), (user, amount)])
 
     @staticmethod
     def _capture(rng: random.Random, key: str, state: dict) -> Callable[[Ledger], object]:

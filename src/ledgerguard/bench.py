@@ -83,9 +83,10 @@ class Bench:
         self.echo(f"[{time.strftime('%H:%M:%S')}] {text}")
         return time.monotonic()
 
-    def pgbench(self, script: str, clients: int, seconds: int | None = None) -> tuple[float, float, float, int]:
-        """(tps, p50 ms, p99 ms, failed transactions) of a pgbench run of `script`."""
-        info = psycopg.conninfo.conninfo_to_dict(self.dsn)
+    def pgbench(self, script: str, clients: int, seconds: int | None = None,
+                dsn: str | None = None) -> tuple[float, float, float, int]:
+        """(tps, p50 ms, p99 ms, failed transactions) of a pgbench run of `script` (on dsn, default the bench's)."""
+        info = psycopg.conninfo.conninfo_to_dict(dsn or self.dsn)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "script.sql"
             path.write_text(script)
@@ -165,11 +166,11 @@ class Bench:
                      "SELECT bench.post3(:client_id, :a, :b);", bare, 0.6)
 
     def measure(self, scenario: str, clients: int, script: str, baseline: Row | None = None,
-                target: float | None = None, setup: str | None = None) -> Row:
+                target: float | None = None, setup: str | None = None, dsn: str | None = None) -> Row:
         if setup:
             with self.conn() as conn:
                 conn.execute(setup)
-        tps, p50, p99, failed = self.pgbench(script, clients)
+        tps, p50, p99, failed = self.pgbench(script, clients, dsn=dsn)
         row = Row(scenario, clients, round(tps, 1), p50, p99, baseline=baseline.scenario if baseline else "",
                   ratio=round(tps / baseline.tps, 3) if baseline and baseline.tps else None, target=target,
                   note=f"{failed} failed" if failed else "")
@@ -221,33 +222,51 @@ class Bench:
                 conn.execute("VACUUM ANALYZE ledger.entries")
                 conn.execute("VACUUM ANALYZE ledger.transactions")
             self.echo(f"           generated in {time.monotonic() - t0:.1f} s")
+            label = f"{size / 1_000_000:g}M entries"
             with psycopg.connect(dsn, autocommit=True) as conn:
+                self.phase(f"checks: run_all and each check over all history and the 24 h window ({label})")
                 full = timed(conn, "SELECT count(*) FROM ledger_check.run_all(NULL)")
                 window = timed(conn, "SELECT count(*) FROM ledger_check.run_all('24 hours')")
-            self.rows.append(Row(f"run_all, all history ({size:,} entries)", 1, seconds=round(full, 2), target=None))
-            self.rows.append(Row(f"run_all, 24 h window ({size:,} entries)", 1, seconds=round(window, 3)))
-            self.echo(f"           run_all(NULL) {full:.2f} s; run_all('24 hours') {window:.3f} s")
+                each = [(name, timed(conn, f"SELECT count(*) FROM ledger_check.{name}(NULL)"),
+                         timed(conn, f"SELECT count(*) FROM ledger_check.{name}('24 hours')"))
+                        for (name,) in conn.execute("SELECT name FROM ledger_check.catalog ORDER BY name").fetchall()]
+                first = timed(conn, "SELECT ledger_ops.record_incremental_check_run()")
+                conn.execute("SELECT bench.post_new(1000)")
+                incremental = timed(conn, "SELECT ledger_ops.record_incremental_check_run()")
+            self.rows.append(Row(f"run_all, all history ({label})", 1, seconds=round(full, 2), note="target <= 10 s"))
+            self.rows.append(Row(f"run_all, 24 h window ({label})", 1, seconds=round(window, 3), note="target <= 1 s"))
+            self.rows.append(Row(f"incremental run, 1,000 new postings ({label})", 1, seconds=round(incremental, 3),
+                                 note=f"target <= 0.1 s; the first (all history) took {first:.2f} s"))
+            for name, all_history, day in sorted(each, key=lambda e: -e[1]):
+                self.rows.append(Row(f"  {name} ({label})", 1, seconds=round(all_history, 3),
+                                     note=f"24 h window {day:.3f} s"))
+            self.echo(f"           run_all(NULL) {full:.2f} s; 24 hours {window:.3f} s; incremental {incremental:.3f} s")
             self.postings_under_checks(dsn, size)
 
     def postings_under_checks(self, checks_dsn: str, size: int) -> None:
-        """3-leg postings alone, then while another connection runs run_all('24 hours') in a loop."""
-        script = "\\set a random(1, 1000)\n\\set b random(1, 1000)\nSELECT bench.post3(:client_id, :a, :b);"
-        alone = self.measure("post_transaction, alone", 8, script)
-        stop = threading.Event()
+        """3-leg postings into the generated ledger alone, then while the checks run: incremental every second (the cadence a
+        scheduler would use), and run_all('24 hours') back to back (one of the two cores taken)."""
+        script = "\\set a random(1, 2000)\n\\set b random(1, 2000)\nSELECT bench.post_generated(:client_id, :a, :b);"
+        alone = self.measure(f"post_transaction, alone ({size / 1_000_000:g}M)", 8, script, dsn=checks_dsn)
+        for label, sql, pause in [("incremental every 1 s", "SELECT ledger_ops.record_incremental_check_run()", 1.0),
+                                  ("run_all 24 h back to back", "SELECT count(*) FROM ledger_check.run_all('24 hours')", 0)]:
+            stop = threading.Event()
 
-        def loop() -> None:
-            with psycopg.connect(checks_dsn, autocommit=True) as conn:
-                while not stop.is_set():
-                    conn.execute("SELECT count(*) FROM ledger_check.run_all('24 hours')")
+            def loop(sql: str = sql, pause: float = pause) -> None:
+                with psycopg.connect(checks_dsn, autocommit=True) as conn:
+                    while not stop.is_set():
+                        conn.execute(sql)
+                        stop.wait(pause)
 
-        checker = threading.Thread(target=loop, daemon=True)
-        checker.start()
-        try:
-            during = self.measure(f"post_transaction while checks run ({size:,})", 8, script, alone, 0.9)
-        finally:
-            stop.set()
-            checker.join()
-        during.note = "target: a drop of 10 % at most"
+            checker = threading.Thread(target=loop, daemon=True)
+            checker.start()
+            try:
+                during = self.measure(f"post_transaction, checks {label} ({size / 1_000_000:g}M)", 8, script, alone,
+                                      0.9, dsn=checks_dsn)
+            finally:
+                stop.set()
+                checker.join()
+            during.note = "target: a drop of 10 % at most"
 
 
 class PeakMemory:

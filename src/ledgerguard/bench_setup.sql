@@ -155,3 +155,17 @@ BEGIN
      WHERE b.wallet_id = s.wallet_id;
 END
 $$;
+
+-- A 3-leg posting between two generated wallets, the fee to PLATFORM_MAIN (the checks scenarios).
+CREATE OR REPLACE FUNCTION bench.post_generated(p_client integer, p_from integer, p_to integer) RETURNS bigint LANGUAGE sql AS $$
+    SELECT ledger.post_transaction(format('gen-post:%s:%s', p_client, nextval('bench.txn')), 'TRANSFER',
+        jsonb_build_array(jsonb_build_object('wallet', 'gen:' || p_from, 'amount', '-10.00'),
+                          jsonb_build_object('wallet', 'gen:' || CASE WHEN p_to = p_from THEN p_to % 2000 + 1 ELSE p_to END,
+                                             'amount', '9.00'),
+                          jsonb_build_object('wallet', 'PLATFORM_MAIN', 'amount', '1.00')))
+$$;
+
+-- p_count new postings in one transaction: what an incremental check run finds new.
+CREATE OR REPLACE FUNCTION bench.post_new(p_count integer) RETURNS void LANGUAGE sql AS $$
+    SELECT count(bench.post_generated(0, g % 2000 + 1, (g * 7) % 2000 + 1)) FROM generate_series(1, p_count) AS g
+$$;
