@@ -35,7 +35,7 @@ from ledgerguard.errors import LedgerError
 REFUSALS = frozenset({"LG008", "LG010", "LG101", "LG103", "LG302"})
 POOLS = {"USD": [f"bank.u{i}" for i in range(12)], "EUR": [f"bank.e{i}" for i in range(6)]}
 MERCHANTS = [f"bank.m{i}" for i in range(4)]
-OPENING = {"user": Decimal("5000.00"), "merchant": Decimal("100000.00")}
+OPENING = {"user": Decimal("300.00"), "merchant": Decimal("100000.00")}
 
 
 def cents(rng: random.Random, low: int = 1, high: int = 2000) -> Decimal:
@@ -224,7 +224,7 @@ class Workload:
     @staticmethod
     def _top_up(rng: random.Random, key: str) -> Callable[[Ledger], object]:
         currency = rng.choice(["USD", "USD", "EUR"])
-        user, amount = rng.choice(POOLS[currency]), cents(rng, 2000, 10000)
+        user, amount = rng.choice(POOLS[currency]), cents(rng, 500, 3000)
         return lambda ledger: ledger.post_transaction(key, "TRANSFER", [(f"bank.world.{currency}", -amount), (user, amount)])
 
     @staticmethod
