@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.balance_mismatch(p_since interval DEFAUL
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     WITH touched AS (  -- windowed: wallets with entries in the window; full run (NULL): every wallet
         SELECT DISTINCT e.wallet_id FROM ledger.entries AS e

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.batch_and_manual_payout(p_since interval
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'batch_and_manual_payout', 'CRITICAL', p.order_ref, sum(p.provider_amount) - max(p.provider_amount),
            jsonb_build_object('payouts', jsonb_agg(jsonb_build_object('payout_id', p.id, 'source', p.source,

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.captured_without_entries(p_since interva
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'captured_without_entries', 'HIGH', 'payment ' || p.id, p.amount,
            jsonb_build_object('payment_id', p.id, 'order_ref', p.order_ref, 'status', p.status,

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.disabled_triggers(p_since interval DEFAU
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'disabled_triggers', 'CRITICAL', t.tgname || ' on ' || t.tgrelid::regclass, NULL::numeric,
            jsonb_build_object('trigger', t.tgname, 'table', t.tgrelid::regclass::text,

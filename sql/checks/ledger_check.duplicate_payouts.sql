@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.duplicate_payouts(p_since interval DEFAU
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     -- Orders that got a payout in the window, checked over all their payouts.
     SELECT 'duplicate_payouts', 'CRITICAL', p.order_ref, sum(p.amount) - max(p.amount),

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.duplicate_provider_refs(p_since interval
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'duplicate_provider_refs', 'HIGH', d.merchant_ref || ' ' || d.provider_ref, d.amount,
            jsonb_build_object('merchant_ref', d.merchant_ref, 'provider_ref', d.provider_ref, 'payouts', d.payouts, 'source', d.source),

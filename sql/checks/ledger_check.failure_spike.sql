@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.failure_spike(p_since interval DEFAULT '
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     WITH failed AS (
         SELECT 'payments ' || p.method AS subject, p.amount, p.failure_reason

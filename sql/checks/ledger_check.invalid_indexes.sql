@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.invalid_indexes(p_since interval DEFAULT
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'invalid_indexes', 'CRITICAL', c.oid::regclass::text, NULL::numeric,
            jsonb_build_object('index', c.oid::regclass::text, 'table', i.indrelid::regclass::text, 'unique', i.indisunique,

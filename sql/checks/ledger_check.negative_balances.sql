@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.negative_balances(p_since interval DEFAU
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'negative_balances', 'CRITICAL', w.code, b.balance,
            jsonb_build_object('wallet', w.code, 'kind', w.kind, 'currency', w.currency, 'balance', b.balance),

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.orphaned_entries(p_since interval DEFAUL
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'orphaned_entries', 'CRITICAL', 'entry ' || e.id, e.amount,
            jsonb_build_object('entry_id', e.id, 'transaction_id', e.transaction_id, 'wallet_id', e.wallet_id),

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.payout_keys_per_order(p_since interval D
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     -- In the ledger itself: PAYOUT postings of one order not undone by a
     -- PAYOUT_RETURN, each under its own idempotency key.

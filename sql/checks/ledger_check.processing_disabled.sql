@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.processing_disabled(p_since interval DEF
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'processing_disabled', 'LOW', s.scope, NULL::numeric,
            jsonb_build_object('scope', s.scope, 'retry_after', s.retry_after, 'since', s.changed_at, 'by', s.changed_by,

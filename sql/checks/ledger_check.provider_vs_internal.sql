@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.provider_vs_internal(p_since interval DE
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     WITH latest AS (  -- the provider's latest word on each payout touched in the window
         SELECT DISTINCT ON (v.payout_id) v.payout_id, v.state, v.amount, v.event_seq

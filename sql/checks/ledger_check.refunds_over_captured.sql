@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.refunds_over_captured(p_since interval D
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'refunds_over_captured', 'CRITICAL', 'payment ' || p.id, r.total - p.amount,
            jsonb_build_object('payment_id', p.id, 'order_ref', p.order_ref, 'captured', p.amount, 'refunds', r.total,

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.stale_payouts(p_since interval DEFAULT '
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'stale_payouts', 'MEDIUM', 'payout ' || p.id, p.provider_amount,
            jsonb_build_object('payout_id', p.id, 'order_ref', p.order_ref, 'status', p.status, 'created_at', p.created_at,

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.stuck_payments(p_since interval DEFAULT 
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'stuck_payments',
            CASE WHEN count(*) OVER () > ledger_check.threshold('check.stuck_payments_high_count')::integer THEN 'HIGH' ELSE 'MEDIUM' END,

@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.stuck_refunds(p_since interval DEFAULT '
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'stuck_refunds', 'HIGH', 'refund ' || r.id, r.amount,
            jsonb_build_object('refund_id', r.id, 'payment_id', r.payment_id, 'processing_started_at', r.processing_started_at),

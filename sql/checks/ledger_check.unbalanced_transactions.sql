@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.unbalanced_transactions(p_since interval
 RETURNS SETOF ledger_check.finding
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT 'unbalanced_transactions', 'CRITICAL', 'transaction ' || e.transaction_id, sum(e.amount),
            jsonb_build_object('transaction_id', e.transaction_id, 'currency', e.currency, 'sum', sum(e.amount), 'legs', count(*)),

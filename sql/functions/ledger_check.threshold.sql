@@ -2,6 +2,7 @@ CREATE OR REPLACE FUNCTION ledger_check.threshold(p_name text)
 RETURNS text
 LANGUAGE sql
 STABLE
+PARALLEL SAFE
 AS $$
     SELECT s.value FROM ledger.settings AS s WHERE s.name = p_name
 $$;

@@ -148,7 +148,8 @@ BEGIN
                    CASE leg WHEN 0 THEN -10.00 WHEN 1 THEN 9.00 ELSE 1.00 END AS amount,
                    now() - interval '30 days' * (1 - g::float8 / v_txns) AS created_at
               FROM generate_series(0, v_txns - 1) AS g, generate_series(0, 2) AS leg) AS l
-    WINDOW w AS (PARTITION BY l.wallet ORDER BY l.txn);
+    WINDOW w AS (PARTITION BY l.wallet ORDER BY l.txn)
+     ORDER BY l.txn, l.wallet;  -- stored in posting order, as a live ledger's are (BRIN on created_at works)
     UPDATE ledger.wallet_buckets AS b SET balance = s.balance, entry_count = s.n
       FROM (SELECT wallet_id, sum(amount) AS balance, count(*) AS n FROM ledger.entries
              WHERE wallet_id BETWEEN v_wallet AND v_wallet + 1999 GROUP BY wallet_id) AS s
