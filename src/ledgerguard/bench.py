@@ -176,7 +176,7 @@ class Bench:
                   note=f"{failed} failed" if failed else "")
         self.rows.append(row)
         self.echo(f"           {scenario:<42} {clients} clients  {tps:9.1f} tps  p50 {p50} ms  p99 {p99} ms"
-                  + (f"  x{row.ratio} of bare" if row.ratio else ""))
+                  + (f"  x{row.ratio} of {row.baseline}" if row.ratio else ""))
         return row
 
     def bulk(self) -> None:
