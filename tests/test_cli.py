@@ -163,6 +163,22 @@ def test_check_record_stores_the_run_and_unknown_names_exit_3(dsn, db):
     assert invoke("--dsn", "postgresql://nobody@127.0.0.1:1/x", "check").exit_code == 3
 
 
+def test_check_incremental_reports_what_is_new_since_the_last_incremental_run(dsn, db):
+    first = invoke("--dsn", dsn, "check", "--incremental")
+    assert first.exit_code == 0 and "window all history (first incremental run)" in first.output
+    _break_balance(db, "SUSPENSE", "3")  # no new posting: the next window does not reach back to it
+    quiet = invoke("--dsn", dsn, "check", "--incremental", "--format", "json")
+    assert quiet.exit_code == 0 and json.loads(quiet.stdout)["findings"] == []
+    db.execute("SELECT ledger.create_wallet('cli-a', 'USER', 'USD')")
+    db.execute("SELECT ledger.post_transaction('cli-1', 'TRANSFER', "
+               "'[{\"wallet\": \"SUSPENSE\", \"amount\": \"-1.00\"}, {\"wallet\": \"cli-a\", \"amount\": \"1.00\"}]')")
+    db.commit()
+    touched = invoke("--dsn", dsn, "check", "--incremental")
+    assert touched.exit_code == 1 and "balance_mismatch" in touched.output and "SUSPENSE" in touched.output
+    assert db.execute("SELECT count(*) FROM ledger.check_runs WHERE watermark IS NOT NULL").fetchone()[0] == 3
+    assert invoke("--dsn", dsn, "check", "negative_balances", "--incremental").exit_code == 3
+
+
 def test_checks_lists_the_catalog(dsn):
     result = invoke("--dsn", dsn, "checks")
     assert result.exit_code == 0 and result.output.count("replaces:") == 20
