@@ -170,3 +170,48 @@ def test_malformed_batch_items_are_refused(legs, connect, db, world):
     item = f"jsonb_build_array(jsonb_build_object('idempotency_key', 'b-bad', 'kind', 'TRANSFER', 'legs', {legs}::jsonb))"
     error = refused(connect, db, world, "ledger.post_transactions", [item])
     assert error.sqlstate in {"LG002", "LG005", "LG006", "LG011", "LG014"}, error
+
+
+def _legs(*legs: tuple[str, str]) -> str:
+    return "'[" + ", ".join(f'{{"wallet": "{w}", "amount": "{a}"}}' for w, a in legs) + "]'"
+
+
+# Wallets in a state that refuses the entry, and currencies that do not fit:
+# (function, arguments, the SQLSTATE PRODUCT.md documents). `frozen` is frozen
+# FULL, `debits` frozen DEBITS (credits still land), `closed` is CLOSED.
+STATES = [
+    ("ledger.post_transaction", ["'s1'", "'TRANSFER'", _legs(("alice", "-1.00"), ("frozen", "1.00")), "NULL"], "LG008"),
+    ("ledger.post_transaction", ["'s2'", "'TRANSFER'", _legs(("debits", "-1.00"), ("bob", "1.00")), "NULL"], "LG008"),
+    ("ledger.post_transaction", ["'s3'", "'TRANSFER'", _legs(("alice", "-1.00"), ("closed", "1.00")), "NULL"], "LG009"),
+    ("ledger.post_transaction", ["'s4'", "'TRANSFER'", _legs(("alice", "-5000.00"), ("bob", "5000.00")), "NULL"], "LG010"),
+    ("ledger.post_transactions", ["""'[{"idempotency_key": "s5", "kind": "TRANSFER", "legs": [{"wallet": "alice", "amount": "-1.00"}, {"wallet": "closed", "amount": "1.00"}]}]'"""], "LG009"),
+    ("ledger.create_wallet", ["'new:2'", "'USER'", "'XXX'", "false"], "LG004"),
+    ("ledger.create_payment", ["'pay-s1'", "'order:s1'", "'euro'", "'shop'", "10.00", "'USD'", "1.00", "'COD'"], "LG005"),
+    ("ledger.create_payment", ["'pay-s2'", "'order:s2'", "'alice'", "'shop'", "10.00", "'XXX'", "1.00", "'COD'"], "LG004"),
+    ("ledger.capture_payment", ["{from_frozen}", "NULL"], "LG008"),
+    ("ledger.payout_once", ["'order:s3'", "'frozen'", "1.00", "'MANUAL'"], "LG008"),
+    ("ledger.payout_once", ["'order:s4'", "'closed'", "1.00", "'MANUAL'"], "LG009"),
+    ("ledger_ops.post_adjustment", ["'closed'", "1.00", "'goodwill'", "'INC-1'"], "LG009"),
+    ("ledger_ops.post_adjustment", ["'frozen'", "1.00", "'goodwill'", "'INC-1'"], "LG008"),
+]
+
+
+@pytest.fixture
+def states(world, app, connect, owner):
+    app.create_wallet("frozen", "USER", "USD")
+    app.create_wallet("debits", "USER", "USD")
+    app.create_wallet("closed", "USER", "USD")
+    app.post_transaction("fund:frozen", "TRANSFER", [("world", "-100.00"), ("frozen", "100.00")])
+    app.post_transaction("fund:debits", "TRANSFER", [("world", "-100.00"), ("debits", "100.00")])
+    from_frozen = app.create_payment("pay-f", "order:f", "frozen", "shop", "10.00", "USD", "1.00", "COD")
+    oncall = connect("lg_oncall")
+    oncall.execute("SELECT ledger_ops.freeze_wallet('frozen', 'fraud review', 'INC-2')")
+    oncall.execute("SELECT ledger_ops.freeze_wallet('debits', 'chargeback review', 'INC-3', 'DEBITS')")
+    owner.execute("UPDATE ledger.wallets SET status = 'CLOSED' WHERE code = 'closed'")
+    return {**world, "from_frozen": from_frozen}
+
+
+@pytest.mark.parametrize("name,args,code", STATES, ids=[f"{n}-{c}-{i}" for i, (n, _, c) in enumerate(STATES)])
+def test_frozen_closed_and_foreign_wallets_get_their_sqlstate(name, args, code, connect, db, states):
+    error = refused(connect, db, states, name, args)
+    assert error.sqlstate == code, f"{name}: {error.sqlstate} {error}"
