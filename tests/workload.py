@@ -128,6 +128,9 @@ class Workload:
         try:
             if during is not None:
                 during()
+        except BaseException:
+            self.stop.set()  # the workers end now, not at their deadline
+            raise
         finally:
             for thread in threads:
                 thread.join(timeout=seconds + 120)
@@ -139,8 +142,9 @@ class Workload:
     def _worker(self, index: int, deadline: float) -> None:
         rng = random.Random(self.seed * 1000 + index)
         state = {"payments": [], "payouts": [], "frozen": None, "n": 0}
-        ledger = self._session(index)
+        ledger: Ledger | None = None
         try:
+            ledger = self._session(index)
             while not self.stop.is_set() and time.monotonic() < deadline:
                 name, request = self._draw(rng, index, state)
                 ledger = self._perform(index, ledger, name, request)
@@ -149,6 +153,9 @@ class Workload:
         except BaseException as error:  # noqa: BLE001 - re-raised by run()
             self.errors.append(error)
             self.stop.set()
+        finally:
+            if ledger is not None:
+                ledger.close()
 
     def _session(self, index: int) -> Ledger:
         login = "lg_oncall" if index == 0 else "lg_app"
@@ -157,7 +164,8 @@ class Workload:
     def repeat_in_doubt(self, other: "Workload") -> None:
         """Repeat every request other lost its reply to, as the worker that sent it, to an answer."""
         for index, name, request in other.in_doubt:
-            self._perform(index, self._session(index), name, request)
+            if (ledger := self._perform(index, self._session(index), name, request)) is not None:
+                ledger.close()
 
     def _perform(self, index: int, ledger: Ledger, name: str,
                  request: Callable[[Ledger], object]) -> Ledger | None:
