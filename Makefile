@@ -2,7 +2,7 @@
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: deps demo test pgtap lint docs clean
+.PHONY: deps demo test docs clean
 
 deps:            ## install what is missing (Debian packages, .venv)
 	@scripts/bootstrap

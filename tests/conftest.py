@@ -122,6 +122,16 @@ def app(connect) -> Ledger:
 
 
 @pytest.fixture
+def shop(app: Ledger) -> Ledger:
+    """A buyer funded with 100,000.00 USD from a card wallet, and a seller: ready for payments."""
+    app.create_wallet("card", "EXTERNAL", "USD", True)
+    app.create_wallet("buyer", "USER", "USD")
+    app.create_wallet("seller", "MERCHANT", "USD")
+    app.post_transaction("fund", "TRANSFER", [("card", "-100000.00"), ("buyer", "100000.00")])
+    return app
+
+
+@pytest.fixture
 def owner(connect) -> psycopg.Connection:
     """A session acting as ledger_owner: writes the tables directly."""
     conn = connect(None)

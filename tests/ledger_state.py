@@ -10,7 +10,8 @@ import psycopg
 
 
 def violations(conn: psycopg.Connection) -> list[str]:
-    found: list[str] = []
+    found = [f"{currency} sums to {total}" for currency, total in conn.execute(
+        """SELECT currency, sum(amount) FROM ledger.entries GROUP BY 1 HAVING sum(amount) <> 0""")]
     for txn, currency, total in conn.execute(
         """SELECT transaction_id, currency, sum(amount) FROM ledger.entries
             GROUP BY 1, 2 HAVING sum(amount) <> 0"""):
@@ -36,3 +37,11 @@ def violations(conn: psycopg.Connection) -> list[str]:
             WHERE NOT w.allow_negative GROUP BY w.code HAVING sum(b.balance) < 0"""):
         found.append(f"wallet {code} may not go negative but holds {balance}")
     return found
+
+
+def advisory_locks(conn: psycopg.Connection, pid: int | None = None) -> int:
+    """Advisory locks held or awaited in this database (by one backend when pid is given)."""
+    return conn.execute(
+        """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+              AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND (%(pid)s::int IS NULL OR pid = %(pid)s::int)""", {"pid": pid}).fetchone()[0]

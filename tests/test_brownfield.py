@@ -34,15 +34,6 @@ def index_state(db: psycopg.Connection) -> str | None:
     return None if row is None else ("valid" if row[0] else "INVALID")
 
 
-@pytest.fixture
-def shop(app: Ledger) -> Ledger:
-    app.create_wallet("card", "EXTERNAL", "USD", True)
-    app.create_wallet("buyer", "USER", "USD")
-    app.create_wallet("seller", "MERCHANT", "USD")
-    app.post_transaction("fund", "TRANSFER", [("card", "-1000.00"), ("buyer", "1000.00")])
-    return app
-
-
 def captured(shop: Ledger, n: int, gateway_txn_id: str | None) -> int:
     payment = shop.create_payment(f"p{n}", f"order:{n}", "buyer", "seller", "10.00", "USD", "1.00", "COD")
     shop.capture_payment(payment, gateway_txn_id)

@@ -24,12 +24,11 @@ import psycopg
 import pytest
 
 import conftest
-from ledger_state import violations
+from ledger_state import advisory_locks, violations
 from ledgerguard.client import Ledger
 from ledgerguard.cluster import EmbeddedCluster, wait_until_ready
-from workload import Workload, missing_acknowledged, open_books
+from workload import Workload, aftermath, open_books
 
-ADVISORY = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
 
 
 @pytest.fixture
@@ -117,8 +116,7 @@ def test_a_payout_killed_inside_payout_once_leaves_no_payout_and_no_lock(books, 
     victim_thread, victim_outcome = in_thread(lambda: victim.payout_once("order-k", "shop", "25.00"))
     wait_for(lambda: blocked_by(probe, holder) is not None, "payout_once to wait for the beneficiary")
     pid = blocked_by(probe, holder)
-    assert probe.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s AND granted", (pid,)
-                         ).fetchone()[0] == 1
+    assert advisory_locks(probe, pid) == 1
     second = Ledger(connect("lg_app"))
     second_thread, second_outcome = in_thread(lambda: second.payout_once("order-k", "shop", "25.00"))
     wait_for(lambda: probe.execute("SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))", (pid,)
@@ -127,15 +125,14 @@ def test_a_payout_killed_inside_payout_once_leaves_no_payout_and_no_lock(books, 
     assert probe.execute("SELECT pg_terminate_backend(%s)", (pid,)).fetchone()[0]
     victim_thread.join(30)
     assert isinstance(victim_outcome.get("error"), psycopg.OperationalError)
-    wait_for(lambda: probe.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s", (pid,)
-                                   ).fetchone()[0] == 0, "the victim's advisory lock to go")
+    wait_for(lambda: advisory_locks(probe, pid) == 0, "the victim's advisory lock to go")
     holder.rollback()
     second_thread.join(30)
     payout_id, created, status = second_outcome["result"]
     assert (created, status) == (True, "PENDING")
     assert db.execute("SELECT count(*), min(id) FROM ledger.payouts WHERE order_ref = 'order-k'").fetchone() == (1, payout_id)
     assert books.wallet_balance("shop") == Decimal("75.00")
-    assert db.execute(ADVISORY).fetchone()[0] == 0
+    assert advisory_locks(db) == 0
     assert violations(db) == []
 
 
@@ -320,16 +317,11 @@ def test_an_immediate_shutdown_under_load_keeps_every_acknowledged_result(crash_
 
     with psycopg.connect(dsn(), autocommit=True) as db:
         assert tally.operations > 100 and workload.in_doubt, "the crash should have hit requests in flight"
-        assert missing_acknowledged(db, tally) == []
-        assert violations(db) == []
-        assert db.execute(ADVISORY).fetchone()[0] == 0
-        assert db.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)").fetchall() == []
+        assert aftermath(db, tally) == []
 
         retry = Workload(lambda login: psycopg.connect(dsn(user=login), autocommit=True), seed=8)
         retry.repeat_in_doubt(workload)
-        assert missing_acknowledged(db, retry.tally) == []
         keys = db.execute("SELECT idempotency_key, count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'w8.%' "
                           "GROUP BY 1 HAVING count(*) > 1").fetchall()
         assert keys == []
-        assert violations(db) == []
-        assert db.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)").fetchall() == []
+        assert aftermath(db, retry.tally) == []

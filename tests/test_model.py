@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule, run_state_machine_as_test
 
 from ledger_state import violations
-from ledgerguard.client import Ledger, Ops
+from ledgerguard.client import Ops
 from ledgerguard.errors import LedgerError
 
 CENT = Decimal("0.01")

@@ -48,14 +48,20 @@ def test_a_large_adjustment_needs_a_second_oncall_user(books, oncall, connect, d
     assert violations(db) == []
 
 
+def _second_payout_posting(owner, order: str, key: str, amount: str) -> None:
+    """The incident: a second PAYOUT posting of an order from vendor:1, written past the guard."""
+    owner.execute("""WITH t AS (INSERT INTO ledger.transactions (kind, idempotency_key, reference)
+                               VALUES ('PAYOUT', %(key)s, %(order)s) RETURNING id)
+                     INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
+                     SELECT t.id, w.id, CASE w.code WHEN 'vendor:1' THEN -%(amount)s::numeric ELSE %(amount)s::numeric END
+                       FROM t, ledger.wallets w WHERE w.code IN ('vendor:1', 'PAYOUTS_IN_TRANSIT') ORDER BY w.id""",
+                  {"key": key, "order": order, "amount": amount})
+
+
 def test_recover_duplicate_payout_does_what_the_runbook_does_by_hand(books, oncall, owner, db):
     """Two payout postings for order:1 (the guard was bypassed): freeze payouts, compute, adjust."""
     books.payout_once("order:1", "vendor:1", "120.00")
-    owner.execute("""WITH t AS (INSERT INTO ledger.transactions (kind, idempotency_key, reference)
-                               VALUES ('PAYOUT', 'manual-retry', 'order:1') RETURNING id)
-                     INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
-                     SELECT t.id, w.id, CASE w.code WHEN 'vendor:1' THEN -120.00 ELSE 120.00 END
-                       FROM t, ledger.wallets w WHERE w.code IN ('vendor:1', 'PAYOUTS_IN_TRANSIT') ORDER BY w.id""")
+    _second_payout_posting(owner, "order:1", "manual-retry", "120.00")
     assert books.wallet_balance("vendor:1") == Decimal("260.00")
     row = oncall.audited("ledger_ops.recover_duplicate_payout", "order:1", "vendor paid twice", "INC-PAY-002")
     assert row["after_state"]["overpayment"] == 120 and row["after_state"]["recovered_now"] == 120
@@ -70,11 +76,7 @@ def test_recover_duplicate_payout_does_what_the_runbook_does_by_hand(books, onca
 
 def test_recovery_of_more_than_the_wallet_holds_records_what_is_outstanding(books, oncall, owner):
     books.payout_once("order:2", "vendor:1", "300.00")
-    owner.execute("""WITH t AS (INSERT INTO ledger.transactions (kind, idempotency_key, reference)
-                               VALUES ('PAYOUT', 'retry-2', 'order:2') RETURNING id)
-                     INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
-                     SELECT t.id, w.id, CASE w.code WHEN 'vendor:1' THEN -200.00 ELSE 200.00 END
-                       FROM t, ledger.wallets w WHERE w.code IN ('vendor:1', 'PAYOUTS_IN_TRANSIT') ORDER BY w.id""")
+    _second_payout_posting(owner, "order:2", "retry-2", "200.00")
     assert books.wallet_balance("vendor:1") == Decimal("0.00")  # nothing left to take back
     row = oncall.audited("ledger_ops.recover_duplicate_payout", "order:2", "vendor paid twice", "INC-9")
     assert (row["after_state"]["recovered_now"], row["after_state"]["outstanding"]) == (0, 200)

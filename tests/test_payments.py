@@ -18,15 +18,6 @@ from ledgerguard.errors import (LedgerError, Maintenance, PaymentStateConflict, 
 WORKERS = 8
 
 
-@pytest.fixture
-def shop(app: Ledger) -> Ledger:
-    app.create_wallet("card", "EXTERNAL", "USD", True)
-    app.create_wallet("buyer", "USER", "USD")
-    app.create_wallet("seller", "MERCHANT", "USD")
-    app.post_transaction("fund", "TRANSFER", [("card", "-100000.00"), ("buyer", "100000.00")])
-    return app
-
-
 def _captured(shop: Ledger, key: str, amount: str = "100.00", fee: str = "10.00") -> int:
     payment = shop.create_payment(key, f"order:{key}", "buyer", "seller", amount, "USD", fee, "PREPAID")
     shop.capture_payment(payment)

@@ -27,6 +27,7 @@ from decimal import Decimal
 
 import psycopg
 
+from ledger_state import advisory_locks, violations
 from ledgerguard.client import Ledger, Ops
 from ledgerguard.errors import LedgerError
 
@@ -312,3 +313,14 @@ def missing_acknowledged(conn: psycopg.Connection, tally: Tally) -> list[str]:
     found = {row[0] for row in conn.execute("SELECT id FROM ledger.audit_log WHERE id = ANY(%s)", (audits,))}
     missing += [f"audit row {a}" for a in audits if a not in found]
     return missing
+
+
+def aftermath(conn: psycopg.Connection, tally: Tally) -> list[str]:
+    """What must be empty after a run, whatever was killed or crashed during it: acknowledged results
+    missing, broken invariants, advisory locks left behind, findings of the whole check catalog."""
+    found = missing_acknowledged(conn, tally) + violations(conn)
+    if locks := advisory_locks(conn):
+        found.append(f"{locks} advisory lock(s) left")
+    found += [f"{name}: {subject}" for name, subject in
+              conn.execute("SELECT check_name, subject FROM ledger_check.run_all(NULL)")]
+    return found
