@@ -2,11 +2,24 @@
 
 Used after every concurrency test: whatever the interleaving, these must
 hold. Each function returns the list of violations (empty when healthy).
+bypassing_triggers writes damage the way incidents did, for the checks to find.
 """
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import psycopg
+
+
+@contextmanager
+def bypassing_triggers(db: psycopg.Connection):
+    """Write as a superuser with every trigger off, the way the runbooks' incidents got in."""
+    db.execute("SET session_replication_role = replica")
+    try:
+        yield db
+    finally:
+        db.execute("RESET session_replication_role")
 
 
 def violations(conn: psycopg.Connection) -> list[str]:

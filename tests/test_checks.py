@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 import time
-from contextlib import contextmanager
 from decimal import Decimal
 
 import psycopg
 import pytest
 
 from ledgerguard.client import Ledger, Ops
+
+from ledger_state import bypassing_triggers
 
 
 @pytest.fixture
@@ -44,16 +45,6 @@ def ledger(app: Ledger, db: psycopg.Connection) -> Ledger:
 def findings(db: psycopg.Connection, check: str, since: str | None = "24 hours") -> list[tuple]:
     return db.execute(f"SELECT severity, subject, amount FROM ledger_check.{check}(%s::interval) ORDER BY subject",
                       (since,)).fetchall()
-
-
-@contextmanager
-def bypassing_triggers(db: psycopg.Connection):
-    """Write as the owner with every trigger off, the way incidents got in."""
-    db.execute("SET session_replication_role = replica")
-    try:
-        yield db
-    finally:
-        db.execute("RESET session_replication_role")
 
 
 def test_a_healthy_ledger_has_no_finding_in_the_window_or_over_all_history(ledger, db):
@@ -384,3 +375,32 @@ def test_an_incremental_run_checks_what_is_new_and_its_watermark_never_passes_a_
     assert third["since"] is not None, "an incremental run, not all history"
     fourth, found = incremental()
     assert found == set() and fourth["since"] < third["since"]  # nothing new: a shorter window, nothing again
+
+
+def test_a_recorded_run_summarizes_the_time_indexes_so_a_window_reads_only_the_window(ledger, connect, db):
+    """A BRIN index returns every block range it has not summarized: until a vacuum, a window of one second
+    would read every row inserted since the last one. A recorded run summarizes first (as ledger_oncall)."""
+    batch = [{"idempotency_key": f"bulk-{n}", "kind": "TRANSFER", "legs": [{"wallet": "card", "amount": "-1.00"},
+                                                                          {"wallet": "buyer", "amount": "1.00"}]}
+             for n in range(7000)]  # past the first block range of 128 pages (which the index creation summarized)
+    connect("lg_app").execute("SELECT ledger.post_transactions(%s)", (psycopg.types.json.Jsonb(batch),))
+    time.sleep(1.1)
+
+    def read_for_an_empty_window() -> int:
+        db.commit()  # a transaction, and a now(), that start after the postings
+        plan = db.execute("EXPLAIN (ANALYZE, FORMAT JSON) SELECT count(*) FROM ledger.entries"
+                          " WHERE created_at >= now() - interval '1 second'").fetchone()[0][0]["Plan"]
+        scans = [plan]
+        while scans and scans[-1].get("Plans"):
+            scans += scans[-1]["Plans"]
+        heap = next(s for s in scans if s["Node Type"] == "Bitmap Heap Scan")
+        return heap.get("Rows Removed by Index Recheck", 0) + heap["Actual Rows"]
+
+    db.execute("SET enable_seqscan = off")  # the plan a large table gets
+    assert read_for_an_empty_window() > 2000
+    Ops(connect("lg_oncall")).audited("ledger_ops.record_check_run", "1 second")
+    assert read_for_an_empty_window() == 0
+    autosummarized = db.execute("SELECT count(*) FROM pg_class WHERE relnamespace = 'ledger'::regnamespace AND relam ="
+                                " (SELECT oid FROM pg_am WHERE amname = 'brin') AND 'autosummarize=on' = ANY(reloptions)"
+                                ).fetchone()[0]
+    assert autosummarized == 5, "and autovacuum summarizes each range as it fills"

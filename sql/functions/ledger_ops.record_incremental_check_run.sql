@@ -14,6 +14,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_last FROM ledger.check_runs AS r WHERE r.watermark IS NOT NULL ORDER BY r.id DESC LIMIT 1;
     IF FOUND THEN
+        PERFORM ledger_private.summarize_time_indexes();  -- the search below reads the created_xid index
         -- What is new since the last run: every ledger transaction at or past
         -- its watermark (committed since, or in flight then), whose rows carry
         -- the writer's start as created_at, and everything written after the

@@ -11,7 +11,7 @@ CREATE TABLE ledger.entries (
     CONSTRAINT entries_one_position_per_bucket UNIQUE (wallet_id, bucket, bucket_seq)
 );
 CREATE INDEX entries_transaction_id ON ledger.entries (transaction_id);
-CREATE INDEX entries_created_at_brin ON ledger.entries USING brin (created_at);
+CREATE INDEX entries_created_at_brin ON ledger.entries USING brin (created_at) WITH (autosummarize = on);
 COMMENT ON TABLE ledger.entries IS 'Ledger entries (legs): append-only; each balance_after = the previous one in its wallet bucket + amount.';
 COMMENT ON COLUMN ledger.entries.id IS 'Entry id.';
 COMMENT ON COLUMN ledger.entries.transaction_id IS 'The transaction this leg belongs to (checked by _150_verify: no foreign key, so postings take no share lock on the header).';

@@ -15,7 +15,7 @@ CREATE TABLE ledger.provider_events (
     CONSTRAINT provider_events_once UNIQUE (provider, source_event_id)
 );
 CREATE INDEX provider_events_payout_id ON ledger.provider_events (payout_id, event_seq);
-CREATE INDEX provider_events_received_at_brin ON ledger.provider_events USING brin (received_at);
+CREATE INDEX provider_events_received_at_brin ON ledger.provider_events USING brin (received_at) WITH (autosummarize = on);
 COMMENT ON TABLE ledger.provider_events IS 'Every distinct provider callback, stored once per (provider, source_event_id); outcome says whether it superseded the payout''s state (APPLIED) or arrived after a higher sequence (STALE). Append-only.';
 COMMENT ON COLUMN ledger.provider_events.id IS 'Event row id.';
 COMMENT ON COLUMN ledger.provider_events.provider IS 'Payout provider name.';

@@ -17,8 +17,8 @@ CREATE UNIQUE INDEX transactions_one_capture_per_payment ON ledger.transactions 
 CREATE UNIQUE INDEX transactions_one_posting_per_refund ON ledger.transactions (refund_id) WHERE kind = 'REFUND';
 CREATE INDEX transactions_payout_id ON ledger.transactions (payout_id) WHERE payout_id IS NOT NULL;
 CREATE INDEX transactions_reference ON ledger.transactions (reference) WHERE reference IS NOT NULL;
-CREATE INDEX transactions_created_at_brin ON ledger.transactions USING brin (created_at);
-CREATE INDEX transactions_created_xid_brin ON ledger.transactions USING brin (created_xid) WHERE created_xid IS NOT NULL;
+CREATE INDEX transactions_created_at_brin ON ledger.transactions USING brin (created_at) WITH (autosummarize = on);
+CREATE INDEX transactions_created_xid_brin ON ledger.transactions USING brin (created_xid) WITH (autosummarize = on) WHERE created_xid IS NOT NULL;
 COMMENT ON TABLE ledger.transactions IS 'Ledger transactions: append-only headers whose entries sum to zero per currency (checked at COMMIT).';
 COMMENT ON COLUMN ledger.transactions.id IS 'Transaction id returned by the API.';
 COMMENT ON COLUMN ledger.transactions.kind IS 'What the transaction records; one of ledger.transaction_kinds (a CHECK, kept equal to that table by a test: a foreign key would share-lock the kind row on every posting).';
