@@ -161,11 +161,23 @@ def test_broken_balance_chains(ledger, db):
     assert [(s, sub) for s, sub, _ in found] == [("CRITICAL", "buyer bucket 0 #1"), ("CRITICAL", "buyer bucket 0 #2")]
 
 
-def test_duplicate_references_per_wallet(ledger, db):
+@pytest.mark.parametrize("since", ["24 hours", None], ids=["window", "all-history"])
+def test_duplicate_references_per_wallet(since, ledger, db):
     for n in (1, 2):
         ledger.post_transaction(f"tip-{n}", "TRANSFER", [("buyer", "-3.00"), ("vendor:1", "3.00")], "order:1-tip")
-    assert findings(db, "duplicate_references") == [("MEDIUM", "buyer order:1-tip", Decimal("-3.00")),
-                                                    ("MEDIUM", "vendor:1 order:1-tip", Decimal("3.00"))]
+    assert findings(db, "duplicate_references", since) == [("MEDIUM", "buyer order:1-tip", Decimal("-3.00")),
+                                                           ("MEDIUM", "vendor:1 order:1-tip", Decimal("3.00"))]
+
+
+def test_a_reference_repeated_across_the_window_edge_is_found_by_the_window(ledger, db):
+    """The window probes each of its references against all history: a repeat of an old posting counts."""
+    ledger.post_transaction("tip-old", "TRANSFER", [("buyer", "-3.00"), ("vendor:1", "3.00")], "order:1-tip")
+    with bypassing_triggers(db):
+        db.execute("UPDATE ledger.transactions SET created_at = now() - interval '3 days' WHERE idempotency_key = 'tip-old'")
+    db.commit()
+    assert findings(db, "duplicate_references") == []
+    ledger.post_transaction("tip-new", "TRANSFER", [("buyer", "-3.00"), ("vendor:1", "3.00")], "order:1-tip")
+    assert [s for _, s, _ in findings(db, "duplicate_references")] == ["buyer order:1-tip", "vendor:1 order:1-tip"]
 
 
 def test_duplicate_provider_refs_when_the_unique_index_is_missing(ledger, db):
