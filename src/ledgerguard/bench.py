@@ -149,7 +149,12 @@ class Bench:
     def throughput(self, clients: int) -> None:
         self.phase(f"throughput with {clients} clients, {self.seconds} s each")
         bare = self.measure("bare 3-row insert", clients, "SELECT bench.bare_posting();")
-        capacity = int(clients * self.seconds * 15000)
+        for fee, wallet in (("spread", ":f"), ("to one hot row", "0")):  # the naive design, for calibration
+            self.measure(f"naive single function, fee {fee}", clients,
+                         "\\set a random(1, 1000)\n\\set b random(1001, 2000)\n\\set f random(1, 2000)\n"
+                         f"SELECT bench.naive_post('n' || nextval('bench.txn'), :a, :b, {wallet});", bare)
+        # Payments to capture: no guarded path outruns the bare insert, so its rate with half again as margin.
+        capacity = int(self.seconds * bare.tps * 1.5) + 1000
         first = self.payments(capacity, spread=False)
         hot = self.measure("capture (fee to PLATFORM_MAIN)", clients,
                            f"SELECT ledger.capture_payment(nextval('bench.capture_{first}'));", bare, 0.5,

@@ -112,6 +112,36 @@ BEGIN
 END
 $$;
 
+-- A calibration, not a baseline: the naive single-function design the issue
+-- cites. A header with its idempotency key, three entries and three balance
+-- UPDATEs in one PL/pgSQL function, nothing else: no validation, no buckets,
+-- no chain, no triggers. It shows what the guards cost on this machine.
+CREATE TABLE IF NOT EXISTS bench.naive_wallets (id integer PRIMARY KEY, balance numeric NOT NULL) WITH (fillfactor = 50);
+INSERT INTO bench.naive_wallets SELECT g, 1000000 FROM generate_series(0, 2000) AS g ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS bench.naive_transactions (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, idempotency_key text UNIQUE, created_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE IF NOT EXISTS bench.naive_entries (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, transaction_id bigint NOT NULL, wallet_id integer NOT NULL,
+    amount numeric NOT NULL, balance_after numeric NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+CREATE INDEX IF NOT EXISTS naive_entries_transaction_id ON bench.naive_entries (transaction_id);
+
+CREATE OR REPLACE FUNCTION bench.naive_post(p_key text, p_payer integer, p_payee integer, p_fee_wallet integer)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    v_txn bigint;
+    v_leg record;
+BEGIN
+    INSERT INTO bench.naive_transactions (idempotency_key) VALUES (p_key) RETURNING id INTO v_txn;
+    FOR v_leg IN SELECT * FROM (VALUES (p_payer, -10.00), (p_payee, 9.00), (p_fee_wallet, 1.00)) AS l (wallet, amount)
+                  ORDER BY l.wallet LOOP
+        WITH moved AS (UPDATE bench.naive_wallets SET balance = balance + v_leg.amount WHERE id = v_leg.wallet RETURNING balance)
+        INSERT INTO bench.naive_entries (transaction_id, wallet_id, amount, balance_after)
+        SELECT v_txn, v_leg.wallet, v_leg.amount, moved.balance FROM moved;
+    END LOOP;
+    RETURN v_txn;
+END
+$$;
+
 -- The same payout_once without its advisory lock, to price the lock.
 DO $$
 BEGIN
