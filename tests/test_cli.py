@@ -17,6 +17,8 @@ from click.testing import CliRunner
 from ledgerguard import migrate
 from ledgerguard.cli import main
 
+from ledger_state import bypassing_triggers
+
 
 def invoke(*args: str):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
@@ -102,10 +104,9 @@ def test_serve_stops_and_removes_its_cluster_on_a_signal(sig, tmp_path):
 
 
 def _break_balance(db, wallet: str, delta: str) -> None:
-    db.execute("SET session_replication_role = replica")
-    db.execute("UPDATE ledger.wallet_buckets SET balance = balance + %s::numeric WHERE bucket = 0 AND wallet_id = "
-               "(SELECT id FROM ledger.wallets WHERE code = %s)", (delta, wallet))
-    db.execute("RESET session_replication_role")
+    with bypassing_triggers(db):
+        db.execute("UPDATE ledger.wallet_buckets SET balance = balance + %s::numeric WHERE bucket = 0 AND wallet_id = "
+                   "(SELECT id FROM ledger.wallets WHERE code = %s)", (delta, wallet))
     db.commit()
 
 

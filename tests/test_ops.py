@@ -8,7 +8,7 @@ from decimal import Decimal
 import psycopg
 import pytest
 
-from ledger_state import violations
+from ledger_state import bypassing_triggers, violations
 from ledgerguard.client import Ledger, Ops
 from ledgerguard.errors import FourEyesRequired, NothingToDo, WalletFrozen
 
@@ -88,10 +88,9 @@ def test_recovery_of_more_than_the_wallet_holds_records_what_is_outstanding(book
 
 
 def test_repair_wallet_balance_posts_the_correcting_entry_and_fixes_the_stored_balance(books, oncall, db):
-    db.execute("SET session_replication_role = replica")
-    db.execute("UPDATE ledger.wallet_buckets SET balance = balance + 7 WHERE wallet_id = "
-               "(SELECT id FROM ledger.wallets WHERE code = 'vendor:1')")
-    db.execute("RESET session_replication_role")
+    with bypassing_triggers(db):
+        db.execute("UPDATE ledger.wallet_buckets SET balance = balance + 7 WHERE wallet_id = "
+                   "(SELECT id FROM ledger.wallets WHERE code = 'vendor:1')")
     db.commit()
     assert [v for v in violations(db) if "vendor:1" in v]
     row = oncall.audited("ledger_ops.repair_wallet_balance", "vendor:1", "missing credit from the 14th", "INC-10")
