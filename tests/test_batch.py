@@ -73,6 +73,39 @@ def test_one_bad_transfer_fails_the_whole_batch_with_its_sqlstate(bad, error, wo
     assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 0
 
 
+def test_a_batch_of_new_and_repeated_items_returns_each_items_id_in_order(world, db):
+    """New keys and keys already used in one batch: the repeats return their first ids, the new ones post."""
+    first = post(world, transfers("m", 4))
+    items = transfers("m", 8)  # m-0 .. m-3 repeat, m-4 .. m-7 are new
+    items = [items[4], items[0], items[5], items[1], items[6], items[2], items[7], items[3]]
+    ids = post(world, items)
+    assert [ids[1], ids[3], ids[5], ids[7]] == first
+    new = [ids[0], ids[2], ids[4], ids[6]]
+    assert len(set(new)) == 4 and not set(new) & set(first)
+    keys = dict(db.execute("SELECT idempotency_key, id FROM ledger.transactions WHERE idempotency_key LIKE 'm-%'").fetchall())
+    assert [keys[i["idempotency_key"]] for i in items] == ids
+    assert violations(db) == []
+
+
+def test_two_items_with_one_key_fail_the_batch(world, db):
+    items = transfers("d", 3)
+    items[2]["idempotency_key"] = items[0]["idempotency_key"]
+    items[2]["legs"][1]["amount"], items[2]["legs"][0]["amount"] = "2.00", "-2.10"
+    with pytest.raises(IdempotencyConflict):
+        post(world, items)
+    assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'd-%'").fetchone()[0] == 0
+
+
+def test_the_request_fingerprint_never_changes(db):
+    """Stored idempotency keys are compared with it: a key taken before an upgrade must still match after."""
+    pinned = {("order:7", ("seller", "buyer", "PLATFORM_MAIN"), ("9.50", "-10.000", "0.5")):
+              "630c922d8e5404d4cf98a6db54ed92e37ceb5d824bb11c68346ca4765663888d",
+              (None, ("a", "b"), ("-1", "1")): "54b28db229cf2795340bb50956cd21503eae61e27a6a51411b5c0254d052f820"}
+    for (reference, codes, amounts), digest in pinned.items():
+        assert db.execute("SELECT encode(ledger_private.transfer_fingerprint('TRANSFER', %s, %s, %s::numeric[]), 'hex')",
+                          (reference, list(codes), list(amounts))).fetchone()[0] == digest
+
+
 def test_a_reused_key_with_another_request_fails_the_batch(world):
     post(world, transfers("k", 3))
     changed = transfers("k", 3, amount="2.00")

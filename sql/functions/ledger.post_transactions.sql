@@ -14,6 +14,8 @@ DECLARE
     v_message  text;
     v_conflict text;
     v_ids      bigint[];
+    v_txns     bigint[];
+    v_claimed  bigint;
 BEGIN
     PERFORM ledger_private.require_arguments('ledger.post_transactions', jsonb_build_object('p_batch', p_batch IS NULL));
     IF jsonb_typeof(p_batch) <> 'array' OR jsonb_array_length(p_batch) NOT BETWEEN 1 AND 100000 THEN
@@ -47,8 +49,9 @@ BEGIN
           FROM resolved AS r GROUP BY r.item
     )
     SELECT array_agg(ROW(r.item, r.idempotency_key, r.kind, r.reference, r.wallet_id, r.code, r.amount, r.currency,
-                         p.fingerprint, p.txn)::ledger_private.batch_leg ORDER BY r.item, r.wallet_id)
-      INTO v_legs
+                         p.fingerprint, p.txn)::ledger_private.batch_leg ORDER BY r.item, r.wallet_id),
+           (SELECT array_agg(q.txn ORDER BY q.item) FROM per_item AS q)
+      INTO v_legs, v_txns
       FROM resolved AS r JOIN per_item AS p ON p.item = r.item;
 
     -- The first item that is not a well-formed, balanced TRANSFER, if any.
@@ -95,23 +98,34 @@ BEGIN
     SELECT DISTINCT ON (t.idempotency_key) t.idempotency_key, 'ledger.post_transaction', t.fingerprint, t.txn
       FROM unnest(v_legs) AS t ORDER BY t.idempotency_key, t.item
     ON CONFLICT (idempotency_key) DO NOTHING;
-    SELECT min(t.idempotency_key) INTO v_conflict
-      FROM unnest(v_legs) AS t JOIN ledger.idempotency_keys AS k ON k.idempotency_key = t.idempotency_key
-     WHERE k.request_fingerprint <> t.fingerprint OR k.operation <> 'ledger.post_transaction'
-        OR (k.result_id <> t.txn AND EXISTS (SELECT FROM unnest(v_legs) AS o WHERE o.txn = k.result_id));
-    IF v_conflict IS NOT NULL THEN
-        RAISE EXCEPTION 'idempotency key "%" was already used for a different request', v_conflict
-            USING ERRCODE = 'LG013', DETAIL = 'A batch item repeats a key with another request, or two items share a key. Nothing of the batch was posted.',
-                  HINT = 'A retry must repeat each original request exactly; a new request needs a new key.';
+    GET DIAGNOSTICS v_claimed = ROW_COUNT;
+    IF v_claimed = cardinality(v_txns) THEN
+        -- Each item claimed a key of its own that no request had used:
+        -- nothing to compare, every item is new (measured: 1.6 s of a
+        -- 100k batch went to finding that out).
+        v_new := v_legs;
+    ELSE
+        SELECT min(t.idempotency_key) INTO v_conflict
+          FROM unnest(v_legs) AS t JOIN ledger.idempotency_keys AS k ON k.idempotency_key = t.idempotency_key
+         WHERE k.request_fingerprint <> t.fingerprint OR k.operation <> 'ledger.post_transaction'
+            OR (k.result_id <> t.txn AND EXISTS (SELECT FROM unnest(v_legs) AS o WHERE o.txn = k.result_id));
+        IF v_conflict IS NOT NULL THEN
+            RAISE EXCEPTION 'idempotency key "%" was already used for a different request', v_conflict
+                USING ERRCODE = 'LG013', DETAIL = 'A batch item repeats a key with another request, or two items share a key. Nothing of the batch was posted.',
+                      HINT = 'A retry must repeat each original request exactly; a new request needs a new key.';
+        END IF;
+        SELECT array_agg(t ORDER BY t.item, t.wallet_id) INTO v_new
+          FROM unnest(v_legs) AS t JOIN ledger.idempotency_keys AS k ON k.idempotency_key = t.idempotency_key AND k.result_id = t.txn;
     END IF;
-    SELECT array_agg(t ORDER BY t.item, t.wallet_id) INTO v_new
-      FROM unnest(v_legs) AS t JOIN ledger.idempotency_keys AS k ON k.idempotency_key = t.idempotency_key AND k.result_id = t.txn;
 
     IF v_new IS NOT NULL THEN
         INSERT INTO ledger.transactions (id, kind, idempotency_key, reference)
         OVERRIDING SYSTEM VALUE
         SELECT DISTINCT ON (t.item) t.txn, t.kind, t.idempotency_key, t.reference FROM unnest(v_new) AS t ORDER BY t.item;
         PERFORM ledger_private.post_legs(array_agg(t.txn), array_agg(t.wallet_id), array_agg(t.amount)) FROM unnest(v_new) AS t;
+    END IF;
+    IF v_claimed = cardinality(v_txns) THEN
+        RETURN v_txns;
     END IF;
     SELECT array_agg(d.id ORDER BY d.item) INTO v_ids
       FROM (SELECT DISTINCT t.item, k.result_id AS id FROM unnest(v_legs) AS t
