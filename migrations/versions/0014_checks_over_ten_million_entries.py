@@ -41,7 +41,7 @@ UPGRADE = [
     'checks/ledger_check.unbalanced_transactions.sql',
     'functions/ledger_check.run_all.sql',
     'functions/ledger_private.summarize_time_indexes.sql',
-    'functions/ledger_private.record_check_run.sql',
+    'functions/ledger_ops.record_check_run.sql',
     'functions/ledger_ops.record_incremental_check_run.sql',
 ]
 
@@ -52,7 +52,7 @@ RESTORE = {
     'checks/ledger_check.orphaned_entries.sql': '0013_checks_in_parallel_and_chains_by_join',
     'checks/ledger_check.unbalanced_transactions.sql': '0013_checks_in_parallel_and_chains_by_join',
     'functions/ledger_check.run_all.sql': '0004_check_catalog',
-    'functions/ledger_private.record_check_run.sql': '0012_incremental_check_runs',
+    'functions/ledger_ops.record_check_run.sql': '0012_incremental_check_runs',
     'functions/ledger_ops.record_incremental_check_run.sql': '0012_incremental_check_runs',
 }
 

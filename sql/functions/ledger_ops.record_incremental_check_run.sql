@@ -12,9 +12,9 @@ DECLARE
     v_last      ledger.check_runs;
     v_since     interval;  -- NULL: all history
 BEGIN
+    PERFORM ledger_private.summarize_time_indexes();  -- so the search below and the windows read only what is new
     SELECT * INTO v_last FROM ledger.check_runs AS r WHERE r.watermark IS NOT NULL ORDER BY r.id DESC LIMIT 1;
     IF FOUND THEN
-        PERFORM ledger_private.summarize_time_indexes();  -- the search below reads the created_xid index
         -- What is new since the last run: every ledger transaction at or past
         -- its watermark (committed since, or in flight then), whose rows carry
         -- the writer's start as created_at, and everything written after the

@@ -6,7 +6,6 @@ AS $$
 DECLARE
     v_run ledger.check_runs;
 BEGIN
-    PERFORM ledger_private.summarize_time_indexes();
     WITH found AS MATERIALIZED (
         SELECT * FROM ledger_check.run_all(p_since)
     ), run AS (
@@ -24,5 +23,5 @@ BEGIN
     RETURN v_run;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.record_check_run(interval, xid8) IS 'Summarizes what the BRIN indexes have not yet, runs the check catalog over the window (NULL = all history) and stores the run, its findings and its watermark (NULL for a run that is not incremental) in the append-only history; returns the run. started_at is the run''s now(), the reference of its windows.';
+COMMENT ON FUNCTION ledger_private.record_check_run(interval, xid8) IS 'Runs the check catalog over the window (NULL = all history) and stores the run, its findings and its watermark (NULL for a run that is not incremental) in the append-only history; returns the run. started_at is the run''s now(), the reference of its windows.';
 REVOKE ALL ON FUNCTION ledger_private.record_check_run(interval, xid8) FROM PUBLIC;

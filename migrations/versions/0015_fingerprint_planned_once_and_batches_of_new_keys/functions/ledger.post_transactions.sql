@@ -16,6 +16,7 @@ DECLARE
     v_ids      bigint[];
     v_txns     bigint[];
     v_claimed  bigint;
+    v_all_new  boolean;  -- every item claimed a key of its own that no request had used
 BEGIN
     PERFORM ledger_private.require_arguments('ledger.post_transactions', jsonb_build_object('p_batch', p_batch IS NULL));
     IF jsonb_typeof(p_batch) <> 'array' OR jsonb_array_length(p_batch) NOT BETWEEN 1 AND 100000 THEN
@@ -99,10 +100,10 @@ BEGIN
       FROM unnest(v_legs) AS t ORDER BY t.idempotency_key, t.item
     ON CONFLICT (idempotency_key) DO NOTHING;
     GET DIAGNOSTICS v_claimed = ROW_COUNT;
-    IF v_claimed = cardinality(v_txns) THEN
-        -- Each item claimed a key of its own that no request had used:
-        -- nothing to compare, every item is new (measured: 1.6 s of a
-        -- 100k batch went to finding that out).
+    v_all_new := v_claimed = cardinality(v_txns);
+    IF v_all_new THEN
+        -- Nothing to compare, every item is new (measured: 1.6 s of a 100k
+        -- batch went to finding that out).
         v_new := v_legs;
     ELSE
         SELECT min(t.idempotency_key) INTO v_conflict
@@ -124,7 +125,7 @@ BEGIN
         SELECT DISTINCT ON (t.item) t.txn, t.kind, t.idempotency_key, t.reference FROM unnest(v_new) AS t ORDER BY t.item;
         PERFORM ledger_private.post_legs(array_agg(t.txn), array_agg(t.wallet_id), array_agg(t.amount)) FROM unnest(v_new) AS t;
     END IF;
-    IF v_claimed = cardinality(v_txns) THEN
+    IF v_all_new THEN
         RETURN v_txns;
     END IF;
     SELECT array_agg(d.id ORDER BY d.item) INTO v_ids
