@@ -5,11 +5,21 @@ LANGUAGE plpgsql
 VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, ledger, ledger_private, pg_temp
+-- Its statements and the posting engine's have one shape whatever the legs;
+-- custom plans would be planned again on every call.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_max_legs    integer := 100;
+    v_legs        jsonb[];
     v_leg         jsonb;
-    v_n           bigint;
+    v_n           integer;
+    v_found_ids   bigint[];
+    v_found_currencies text[];
+    v_found_minors smallint[];
+    v_id_order    integer[];
+    v_sorted_ids  bigint[] := '{}'::bigint[];
+    v_sorted_amounts numeric[] := '{}'::numeric[];
     v_code        text;
     v_wallet_id   bigint;
     v_currency    text;
@@ -19,6 +29,8 @@ DECLARE
     v_codes       text[] := '{}'::text[];
     v_currencies  text[] := '{}'::text[];
     v_amounts     numeric[] := '{}'::numeric[];
+    v_one_currency text;  -- the legs' currency while they share one
+    v_sum         numeric := 0;
     v_unbalanced  text;
     v_fingerprint bytea;
     v_txn_id      bigint;
@@ -58,22 +70,33 @@ BEGIN
                   HINT = 'Pass [{"wallet": "vendor:42", "amount": "-12.50"}, {"wallet": "PLATFORM_MAIN", "amount": "12.50"}].';
     END IF;
 
-    FOR v_leg, v_n IN SELECT l.value, l.ordinality FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS l LOOP
+    -- One statement reads the legs and finds their wallets; the checks below
+    -- go leg by leg, so the first bad leg is the one reported.
+    SELECT array_agg(l.value ORDER BY l.n), array_agg(w.id ORDER BY l.n), array_agg(w.currency ORDER BY l.n),
+           array_agg(w.minor_units ORDER BY l.n), array_agg(l.n ORDER BY w.id, l.n)
+      INTO v_legs, v_found_ids, v_found_currencies, v_found_minors, v_id_order
+      FROM jsonb_array_elements(p_legs) WITH ORDINALITY AS l (value, n)
+      LEFT JOIN LATERAL (SELECT w.id, w.currency, c.minor_units
+                           FROM ledger.wallets AS w JOIN ledger.currencies AS c ON c.code = w.currency
+                          WHERE w.code = l.value ->> 'wallet'
+                          LIMIT 1) AS w ON true;  -- LIMIT: one index probe per leg, never a join of all wallets
+    FOR v_n IN 1 .. cardinality(v_legs) LOOP
+        v_leg := v_legs[v_n];
         IF jsonb_typeof(v_leg) <> 'object'
            OR jsonb_typeof(v_leg -> 'wallet') IS DISTINCT FROM 'string'
            OR jsonb_typeof(v_leg -> 'amount') NOT IN ('string', 'number')
            OR jsonb_typeof(v_leg -> 'amount') IS NULL
-           OR (SELECT count(*) FROM jsonb_object_keys(v_leg)) <> 2 THEN
+           OR (CASE WHEN jsonb_typeof(v_leg) = 'object' THEN v_leg - 'wallet' - 'amount' <> '{}'::jsonb END) THEN
             RAISE EXCEPTION 'leg % is malformed', v_n
                 USING ERRCODE = 'LG014',
                       DETAIL = format('Leg %s is %s.', v_n, left(v_leg::text, 200)),
                       HINT = 'Each leg is exactly {"wallet": "<code>", "amount": "<signed decimal>"}.';
         END IF;
         v_code := v_leg ->> 'wallet';
-        SELECT w.id, w.currency, c.minor_units INTO v_wallet_id, v_currency, v_minor
-          FROM ledger.wallets AS w JOIN ledger.currencies AS c ON c.code = w.currency
-         WHERE w.code = v_code;
-        IF NOT FOUND THEN
+        v_wallet_id := v_found_ids[v_n];
+        v_currency := v_found_currencies[v_n];
+        v_minor := v_found_minors[v_n];
+        IF v_wallet_id IS NULL THEN
             RAISE EXCEPTION 'wallet "%" does not exist', left(v_code, 100)
                 USING ERRCODE = 'LG006',
                       DETAIL = format('Leg %s names wallet %s, which is not in ledger.wallets.', v_n, quote_literal(left(v_code, 100))),
@@ -86,19 +109,23 @@ BEGIN
                       HINT = 'Merge the legs of one wallet into one amount.';
         END IF;
         v_amount := ledger_private.check_amount(
-            ledger_private.parse_amount(v_leg ->> 'amount', format('leg %s amount', v_n)),
-            v_currency, v_minor, format('leg %s amount (wallet "%s")', v_n, v_code));
+            ledger_private.parse_amount(v_leg ->> 'amount', 'leg ' || v_n || ' amount'),
+            v_currency, v_minor, 'leg ' || v_n || ' amount (wallet "' || v_code || '")');
         v_wallet_ids := v_wallet_ids || v_wallet_id;
         v_codes := v_codes || v_code;
         v_currencies := v_currencies || v_currency;
         v_amounts := v_amounts || v_amount;
+        v_one_currency := CASE WHEN v_n = 1 OR v_one_currency = v_currency THEN v_currency END;
+        v_sum := v_sum + v_amount;
     END LOOP;
 
-    -- Fail fast here with a clear message; the deferred trigger is the guard.
-    SELECT string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency) INTO v_unbalanced
-      FROM (SELECT l.currency, sum(l.amount) AS total
-              FROM unnest(v_currencies, v_amounts) AS l (currency, amount)
-             GROUP BY l.currency HAVING sum(l.amount) <> 0) AS s;
+    -- Fail fast here with a clear message; the posting engine proves it again.
+    IF v_one_currency IS NULL OR v_sum <> 0 THEN
+        SELECT string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency) INTO v_unbalanced
+          FROM (SELECT l.currency, sum(l.amount) AS total
+                  FROM unnest(v_currencies, v_amounts) AS l (currency, amount)
+                 GROUP BY l.currency HAVING sum(l.amount) <> 0) AS s;
+    END IF;
     IF v_unbalanced IS NOT NULL THEN
         RAISE EXCEPTION 'legs do not sum to zero: %', v_unbalanced
             USING ERRCODE = 'LG011',
@@ -112,7 +139,12 @@ BEGIN
     IF v_existing IS NOT NULL THEN
         RETURN v_existing;
     END IF;
-    RETURN ledger_private.post(v_txn_id, p_kind, p_idempotency_key, p_reference, v_wallet_ids, v_amounts);
+    -- In wallet id order, the engine's lock order (it then needs no sort).
+    FOREACH v_n IN ARRAY v_id_order LOOP
+        v_sorted_ids := v_sorted_ids || v_wallet_ids[v_n];
+        v_sorted_amounts := v_sorted_amounts || v_amounts[v_n];
+    END LOOP;
+    RETURN ledger_private.post(v_txn_id, p_kind, p_idempotency_key, p_reference, v_sorted_ids, v_sorted_amounts);
 END
 $$;
 COMMENT ON FUNCTION ledger.post_transaction(text, text, jsonb, text) IS 'Posts a balanced TRANSFER of 2..max_legs legs [{"wallet": code, "amount": "-12.50"}, …] and returns its id. The same key and request return the first id and write nothing; the same key with another request is LG013. Errors: LG001 LG002 LG003 LG006 LG008 LG009 LG010 LG011 LG014 LG015.';

@@ -12,8 +12,8 @@ BEGIN
     OVERRIDING SYSTEM VALUE
     VALUES (p_transaction_id, p_kind, p_idempotency_key, p_reference, p_payment_id, p_refund_id, p_payout_id,
             p_reverses_transaction_id);
-    PERFORM ledger_private.post_legs(array_fill(p_transaction_id, ARRAY[cardinality(p_wallet_ids)]), p_wallet_ids, p_amounts);
+    PERFORM ledger_private.post_one_transaction(p_transaction_id, p_wallet_ids, p_amounts);
     RETURN p_transaction_id;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post(bigint, text, text, text, bigint[], numeric[], bigint, bigint, bigint, bigint) IS 'The one posting path of every API: writes the header, linked to the payment, refund, payout or reversed transaction that caused it, and its legs through ledger_private.post_legs (row by row for one transaction); the deferred trigger checks the zero sum.';
+COMMENT ON FUNCTION ledger_private.post(bigint, text, text, text, bigint[], numeric[], bigint, bigint, bigint, bigint) IS 'The one posting path of every API: writes the header, linked to the payment, refund, payout or reversed transaction that caused it, and its legs through ledger_private.post_one_transaction, which proves the zero sum.';

@@ -6,6 +6,9 @@ AS $$
 DECLARE
     v_missing text[];
 BEGIN
+    IF NOT p_is_null @@ '$.* == true' THEN  -- the usual case, without a query
+        RETURN;
+    END IF;
     SELECT array_agg(a.key ORDER BY a.key) INTO v_missing
       FROM jsonb_each(p_is_null) AS a
      WHERE a.value = 'true'::jsonb;
