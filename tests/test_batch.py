@@ -96,14 +96,30 @@ def test_two_items_with_one_key_fail_the_batch(world, db):
     assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'd-%'").fetchone()[0] == 0
 
 
+# Request fingerprints taken before revision 0015: (reference, wallet codes, amounts) -> SHA-256.
+PINNED_FINGERPRINTS = {
+    ("order:7", ("seller", "buyer", "PLATFORM_MAIN"), ("9.50", "-10.000", "0.5")):
+        "630c922d8e5404d4cf98a6db54ed92e37ceb5d824bb11c68346ca4765663888d",
+    (None, ("a", "b"), ("-1", "1")): "54b28db229cf2795340bb50956cd21503eae61e27a6a51411b5c0254d052f820",
+}
+
+
 def test_the_request_fingerprint_never_changes(db):
     """Stored idempotency keys are compared with it: a key taken before an upgrade must still match after."""
-    pinned = {("order:7", ("seller", "buyer", "PLATFORM_MAIN"), ("9.50", "-10.000", "0.5")):
-              "630c922d8e5404d4cf98a6db54ed92e37ceb5d824bb11c68346ca4765663888d",
-              (None, ("a", "b"), ("-1", "1")): "54b28db229cf2795340bb50956cd21503eae61e27a6a51411b5c0254d052f820"}
-    for (reference, codes, amounts), digest in pinned.items():
+    for (reference, codes, amounts), digest in PINNED_FINGERPRINTS.items():
         assert db.execute("SELECT encode(ledger_private.transfer_fingerprint('TRANSFER', %s, %s, %s::numeric[]), 'hex')",
                           (reference, list(codes), list(amounts))).fetchone()[0] == digest
+
+
+def test_a_batch_stores_the_same_fingerprint_as_a_single_posting(app, db):
+    """The batch computes fingerprints in its own query (revision 0017); the bytes are the pinned ones."""
+    app.create_wallet("a", "EXTERNAL", "USD", True)
+    app.create_wallet("b", "USER", "USD")
+    (reference, codes, amounts), digest = list(PINNED_FINGERPRINTS.items())[1]
+    legs = [{"wallet": code, "amount": amount} for code, amount in reversed(list(zip(codes, amounts)))]
+    post(app, [{"idempotency_key": "pinned", "kind": "TRANSFER", "legs": legs}])
+    assert db.execute("SELECT encode(request_fingerprint, 'hex') FROM ledger.idempotency_keys WHERE idempotency_key = 'pinned'"
+                      ).fetchone()[0] == digest
 
 
 def test_a_reused_key_with_another_request_fails_the_batch(world):

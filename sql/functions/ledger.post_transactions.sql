@@ -5,6 +5,9 @@ VOLATILE
 SECURITY DEFINER
 SET search_path = pg_catalog, ledger, ledger_private, pg_temp
 SET plan_cache_mode = force_generic_plan
+-- A batch of 100,000 transfers sorts and hashes 300,000 legs a few times: at
+-- the default 4MB each sort spilled to disk (measured: 0.7 s of 12 s).
+SET work_mem = '64MB'
 AS $$
 DECLARE
     v_legs     ledger_private.batch_leg[];
@@ -26,55 +29,54 @@ BEGIN
     END IF;
 
     -- Every leg of every item, resolved in one pass: wallet, amount at the
-    -- currency's scale (NULL when malformed), fingerprint and id per item.
+    -- currency's scale (NULL when malformed), fingerprint and id per item,
+    -- and the first item that is not a well-formed, balanced TRANSFER.
     WITH items AS (
-        SELECT i.ordinality AS item, i.value AS v FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS i
+        SELECT i.ordinality AS item, i.value AS v,
+               coalesce(jsonb_typeof(i.value) = 'object' AND i.value ->> 'kind' = 'TRANSFER'
+                        AND length(i.value ->> 'idempotency_key') BETWEEN 1 AND 200
+                        AND coalesce(length(i.value ->> 'reference'), 0) <= 200
+                        AND (CASE WHEN jsonb_typeof(i.value) = 'object'
+                                  THEN i.value - 'idempotency_key' - 'kind' - 'legs' - 'reference' = '{}'::jsonb END),
+                        false) AS well_formed
+          FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS i
     ), legs AS (
-        SELECT it.item, it.v, l.value AS leg, w.id AS wallet_id, w.currency, c.minor_units,
+        SELECT it.item, it.v, it.well_formed, l.value AS leg, w.id AS wallet_id, w.currency, c.minor_units,
                CASE WHEN jsonb_typeof(l.value -> 'amount') IN ('string', 'number')
                          AND (l.value ->> 'amount') ~ '^[+-]?[0-9]{1,15}(\.[0-9]{1,18})?$'
-                    THEN (l.value ->> 'amount')::numeric END AS amount
+                    THEN (l.value ->> 'amount')::numeric END AS amount,
+               -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
+               coalesce(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value - 'wallet' - 'amount' = '{}'::jsonb END,
+                        false) AS leg_well_formed
           FROM items AS it
-          CROSS JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array' THEN it.v -> 'legs' ELSE '[]' END) AS l
+          LEFT JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array' THEN it.v -> 'legs' ELSE '[]' END)
+                    AS l ON true  -- an item without legs stays, as one row without a leg
           LEFT JOIN ledger.wallets AS w ON w.code = l.value ->> 'wallet'
           LEFT JOIN ledger.currencies AS c ON c.code = w.currency
     ), resolved AS (
         SELECT l.item, l.v ->> 'idempotency_key' AS idempotency_key, l.v ->> 'kind' AS kind, l.v ->> 'reference' AS reference,
-               l.wallet_id, l.leg ->> 'wallet' AS code, l.currency,
+               l.wallet_id, l.leg ->> 'wallet' AS code, l.currency, l.leg, l.well_formed, l.leg_well_formed,
                CASE WHEN l.amount <> 0 AND l.amount = round(l.amount, l.minor_units) THEN round(l.amount, l.minor_units) END AS amount
           FROM legs AS l
     ), per_item AS (
-        SELECT r.item, ledger_private.transfer_fingerprint(min(r.kind), min(r.reference), array_agg(r.code), array_agg(r.amount))
-                           AS fingerprint,
-               nextval('ledger.transactions_id_seq') AS txn
+        SELECT r.item,
+               ledger_private.fingerprint_of(min(r.kind), min(r.reference),
+                                             jsonb_agg(ledger_private.fingerprint_leg(r.code, r.amount) ORDER BY r.code)
+                                             FILTER (WHERE r.leg IS NOT NULL)) AS fingerprint,
+               nextval('ledger.transactions_id_seq') AS txn,
+               bool_and(r.well_formed) AND count(r.leg) BETWEEN 2 AND 100 AND count(r.amount) = count(*)
+               AND count(DISTINCT r.wallet_id) = count(*) AND bool_and(r.leg_well_formed) AS valid
           FROM resolved AS r GROUP BY r.item
+    ), per_currency AS (
+        SELECT r.item, sum(r.amount) AS total FROM resolved AS r GROUP BY r.item, r.currency
     )
     SELECT array_agg(ROW(r.item, r.idempotency_key, r.kind, r.reference, r.wallet_id, r.code, r.amount, r.currency,
                          p.fingerprint, p.txn)::ledger_private.batch_leg ORDER BY r.item, r.wallet_id),
-           (SELECT array_agg(q.txn ORDER BY q.item) FROM per_item AS q)
-      INTO v_legs, v_txns
+           (SELECT array_agg(q.txn ORDER BY q.item) FROM per_item AS q),
+           (SELECT min(q.item) FROM per_item AS q
+             WHERE NOT q.valid OR q.item IN (SELECT s.item FROM per_currency AS s WHERE s.total <> 0))
+      INTO v_legs, v_txns, v_bad
       FROM resolved AS r JOIN per_item AS p ON p.item = r.item;
-
-    -- The first item that is not a well-formed, balanced TRANSFER, if any.
-    SELECT min(it.item) INTO v_bad
-      FROM (SELECT i.ordinality AS item, i.value AS v FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS i) AS it
-      LEFT JOIN (SELECT t.item, count(*) AS legs, count(t.amount) AS good, count(DISTINCT t.wallet_id) AS wallets,
-                        bool_and(t.wallet_id IS NOT NULL) AS known
-                   FROM unnest(v_legs) AS t GROUP BY t.item) AS b ON b.item = it.item
-      LEFT JOIN (SELECT s.item, bool_and(s.total = 0) AS balanced
-                   FROM (SELECT t.item, sum(t.amount) AS total FROM unnest(v_legs) AS t GROUP BY t.item, t.currency) AS s
-                  GROUP BY s.item) AS z ON z.item = it.item
-     WHERE NOT coalesce(jsonb_typeof(it.v) = 'object' AND it.v ->> 'kind' = 'TRANSFER'
-                        AND length(it.v ->> 'idempotency_key') BETWEEN 1 AND 200 AND coalesce(length(it.v ->> 'reference'), 0) <= 200
-                        AND b.legs BETWEEN 2 AND 100 AND b.good = b.legs AND b.wallets = b.legs AND b.known AND z.balanced
-                        AND NOT EXISTS (SELECT FROM jsonb_object_keys(it.v) AS k WHERE k NOT IN ('idempotency_key', 'kind', 'legs', 'reference'))
-                        -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
-                        AND NOT EXISTS (SELECT FROM jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array'
-                                                                         THEN it.v -> 'legs' ELSE '[]' END) AS l
-                                         WHERE CASE WHEN jsonb_typeof(l.value) = 'object'
-                                                    THEN l.value - 'wallet' - 'amount' <> '{}'::jsonb
-                                                    ELSE true END),
-                        false);
     IF v_bad IS NOT NULL THEN
         -- post_transaction says precisely what is wrong with the first bad
         -- item; the subtransaction is always rolled back.

@@ -9,9 +9,9 @@ BEGIN
     -- because PL/pgSQL keeps this query's plan for the session, while an SQL
     -- function called from PL/pgSQL is planned again in every transaction:
     -- 41 µs -> 12 µs per posting.
-    RETURN sha256(convert_to(jsonb_build_array(p_kind, p_reference,
-               (SELECT jsonb_agg(jsonb_build_array(l.code, trim_scale(l.amount)::text) ORDER BY l.code)
-                  FROM unnest(p_codes, p_amounts) AS l (code, amount)))::text, 'UTF8'));
+    RETURN ledger_private.fingerprint_of(p_kind, p_reference,
+               (SELECT jsonb_agg(ledger_private.fingerprint_leg(l.code, l.amount) ORDER BY l.code)
+                  FROM unnest(p_codes, p_amounts) AS l (code, amount)));
 END
 $$;
-COMMENT ON FUNCTION ledger_private.transfer_fingerprint(text, text, text[], numeric[]) IS 'The request fingerprint of a TRANSFER (kind, reference, legs by wallet code, amounts without trailing zeros): the one definition ledger.post_transaction and ledger.post_transactions share, so an idempotency key means the same request through either.';
+COMMENT ON FUNCTION ledger_private.transfer_fingerprint(text, text, text[], numeric[]) IS 'The request fingerprint of one TRANSFER, as ledger.post_transaction computes it: ledger_private.fingerprint_of over its legs in wallet code order. ledger.post_transactions computes the same bytes for a whole batch in one query, so an idempotency key means the same request through either.';
