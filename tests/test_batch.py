@@ -73,6 +73,23 @@ def test_one_bad_transfer_fails_the_whole_batch_with_its_sqlstate(bad, error, wo
     assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 0
 
 
+@pytest.mark.parametrize("order,posts", [(["in", "out"], True), (["out", "in"], False)], ids=["credit-first", "debit-first"])
+def test_a_batch_spends_in_item_order(order, posts, world, db):
+    """bob holds nothing: an item may spend what an earlier item of the batch credited him, never what a later one will."""
+    legs = {"in": [{"wallet": "world", "amount": "-5.00"}, {"wallet": "bob", "amount": "5.00"}],
+            "out": [{"wallet": "bob", "amount": "-5.00"}, {"wallet": "alice", "amount": "5.00"}]}
+    items = [{"idempotency_key": f"o-{name}", "kind": "TRANSFER", "legs": legs[name]} for name in order]
+    if posts:
+        assert len(post(world, items)) == 2
+        assert world.wallet_balance("bob") == Decimal("0.00")
+    else:
+        with pytest.raises(InsufficientFunds):
+            post(world, items)
+        assert db.execute("SELECT count(*) FROM ledger.entries WHERE transaction_id IN "
+                          "(SELECT id FROM ledger.transactions WHERE idempotency_key LIKE 'o-%')").fetchone()[0] == 0
+    assert violations(db) == []
+
+
 def test_a_batch_of_new_and_repeated_items_returns_each_items_id_in_order(world, db):
     """New keys and keys already used in one batch: the repeats return their first ids, the new ones post."""
     first = post(world, transfers("m", 4))

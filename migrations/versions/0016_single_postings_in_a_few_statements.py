@@ -9,7 +9,8 @@ the entry trigger, applied once per leg, and the zero sum is proven before
 anything is written; the per-row entry trigger, its queued deferred
 zero-sum events and the re-planned array statements are off this path.
 They stay the guard of every other write. ledger.post_transaction reads
-its legs and finds their wallets in one statement.
+its legs and finds their wallets in one statement. ledger_private.setting
+and the NULL-argument check no longer plan or run a query per call.
 
 Fewer WAL records per posting: the bucket guard becomes an AFTER trigger (a
 BEFORE row trigger locks each row before the UPDATE, one more WAL record per
@@ -32,6 +33,7 @@ depends_on = None
 
 # Frozen copies in 0016_single_postings_in_a_few_statements/, in build order.
 UPGRADE = [
+    'functions/ledger_private.setting.sql',
     'functions/ledger_private.require_arguments.sql',
     'functions/ledger_private.post_one_transaction.sql',
     'functions/ledger_private.post_legs.sql',
@@ -42,6 +44,7 @@ UPGRADE = [
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
 RESTORE = {
+    'functions/ledger_private.setting.sql': '0001_ledger_core',
     'functions/ledger_private.require_arguments.sql': '0001_ledger_core',
     'functions/ledger_private.post_legs.sql': '0009_engine_mark_replaces_the_zero_sum_window',
     'functions/ledger_private.post.sql': '0009_engine_mark_replaces_the_zero_sum_window',
