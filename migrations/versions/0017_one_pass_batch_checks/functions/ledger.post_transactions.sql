@@ -53,6 +53,7 @@ BEGIN
                     AS l ON true  -- an item without legs stays, as one row without a leg
           LEFT JOIN ledger.wallets AS w ON w.code = l.value ->> 'wallet'
           LEFT JOIN ledger.currencies AS c ON c.code = w.currency
+        OFFSET 0  -- not pulled up into resolved, which would parse each amount three times (measured: 1.5 s of 100k)
     ), resolved AS (
         SELECT l.item, l.v ->> 'idempotency_key' AS idempotency_key, l.v ->> 'kind' AS kind, l.v ->> 'reference' AS reference,
                l.wallet_id, l.leg ->> 'wallet' AS code, l.currency, l.leg, l.well_formed, l.leg_well_formed,
