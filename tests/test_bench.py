@@ -45,3 +45,18 @@ def test_the_table_marks_missed_targets():
             bench.Row("bulk", 1, seconds=2.0, ratio=4.0, target=-5, baseline="bare bulk")]
     text = bench.table(rows)
     assert "MISS" in text.splitlines()[3] and text.splitlines()[4].rstrip().endswith("ok")
+
+
+def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
+    """A loader's batches are database transactions of their own (2,500 transfers in batches of 1,000: three)."""
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
+    db.commit()
+    loader = connect(None)  # autocommit: CALL may COMMIT
+    before = db.execute("SELECT count(*) FROM ledger.transactions").fetchone()[0]
+    loader.execute("CALL bench.bulk(2500, 1000)")
+    db.commit()
+    assert db.execute("SELECT count(*) FROM ledger.transactions").fetchone()[0] == before + 2500
+    assert db.execute("SELECT count(DISTINCT created_xid) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:%'"
+                      ).fetchone()[0] == 3
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
