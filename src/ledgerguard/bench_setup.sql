@@ -93,7 +93,7 @@ $$;
 -- rows again, and versions an open transaction made cannot be pruned: every
 -- later batch walks longer version chains (measured: 50k -> 150k transfers in
 -- batches of 1,000 took 3.8 x as long, 1M would take 31 x 100k).
-DROP FUNCTION IF EXISTS bench.bulk(integer, integer);  -- a function before the procedure
+DROP ROUTINE IF EXISTS bench.bulk(integer, integer);  -- it was a function before it was a procedure
 CREATE OR REPLACE PROCEDURE bench.bulk(p_transactions integer, p_batch integer) LANGUAGE plpgsql AS $$
 DECLARE
     v_run bigint := nextval('bench.txn');
