@@ -1,16 +1,17 @@
 """Single postings in a few statements, and fewer WAL records per posting.
 
 Every API's posting (post_transaction, capture, refunds, payouts,
-adjustments, reversals) goes through ledger_private.post_one_transaction:
-one statement per leg finds the wallet, picks its bucket and moves it under
-the row lock, and one statement writes the entries with their position and
-balance after. The wallet, amount, freeze and overdraft rules are those of
-the entry trigger, applied once per leg, and the zero sum is proven before
-anything is written; the per-row entry trigger, its queued deferred
-zero-sum events and the re-planned array statements are off this path.
-They stay the guard of every other write. ledger.post_transaction reads
-its legs and finds their wallets in one statement. ledger_private.setting
-and the NULL-argument check no longer plan or run a query per call.
+adjustments, reversals) goes through ledger_private.post_one_transaction.
+Each leg passes ledger_private.move_bucket, which finds the wallet, checks
+the amount, picks the bucket, moves it under the row lock and refuses what
+the wallet's state refuses; one statement then writes the entries with
+their position and balance after, once the zero sum is proven. move_bucket
+holds the rules of one entry in one place: the entry trigger, which guards
+every other write, calls it too. The per-row trigger, its queued deferred
+zero-sum events and array statements planned on every call are off the
+API path. ledger.post_transaction reads its legs and finds their wallets in
+one statement. ledger_private.setting and the NULL-argument check no longer
+plan or run a query per call.
 
 Fewer WAL records per posting: the bucket guard becomes an AFTER trigger (a
 BEFORE row trigger locks each row before the UPDATE, one more WAL record per
@@ -35,9 +36,11 @@ depends_on = None
 UPGRADE = [
     'functions/ledger_private.setting.sql',
     'functions/ledger_private.require_arguments.sql',
+    'functions/ledger_private.move_bucket.sql',
     'functions/ledger_private.post_one_transaction.sql',
     'functions/ledger_private.post_legs.sql',
     'functions/ledger_private.post.sql',
+    'triggers/ledger.entries__apply.sql',
     'triggers/ledger.wallet_buckets__guard.sql',
     'functions/ledger.post_transaction.sql',
 ]
@@ -48,6 +51,7 @@ RESTORE = {
     'functions/ledger_private.require_arguments.sql': '0001_ledger_core',
     'functions/ledger_private.post_legs.sql': '0009_engine_mark_replaces_the_zero_sum_window',
     'functions/ledger_private.post.sql': '0009_engine_mark_replaces_the_zero_sum_window',
+    'triggers/ledger.entries__apply.sql': '0009_engine_mark_replaces_the_zero_sum_window',
     'triggers/ledger.wallet_buckets__guard.sql': '0009_engine_mark_replaces_the_zero_sum_window',
     'functions/ledger.post_transaction.sql': '0008_one_fingerprint_and_one_retry_matrix',
 }
@@ -55,6 +59,7 @@ RESTORE = {
 # New objects, dropped by the downgrade (run as ledger_owner).
 DROP = [
     'DROP FUNCTION IF EXISTS ledger_private.post_one_transaction;',
+    'DROP FUNCTION IF EXISTS ledger_private.move_bucket;',
 ]
 
 

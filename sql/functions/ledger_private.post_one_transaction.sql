@@ -15,19 +15,7 @@ DECLARE
     v_bucket    smallint[];
     v_seq       bigint[];
     v_balance   numeric[];
-    v_code      text;
-    v_cur       text;
-    v_minor     smallint;
-    v_count     smallint;
-    v_negative  boolean;
-    v_draw      float8;
-    v_b         smallint;
-    v_s         bigint;
-    v_after     numeric;
-    v_status    text;
-    v_mode      text;
-    v_until     timestamptz;
-    v_problem   text;
+    v_moved     record;
     v_one_cur   text;
     v_sum       numeric := 0;
     v_sums      text;
@@ -55,59 +43,18 @@ BEGIN
     v_balance := array_fill(NULL::numeric, ARRAY[v_legs]);
 
     -- Marks this function's own writes: the bucket guard and the entry
-    -- triggers skip them, because this loop applies their rules (those of
-    -- ledger_private.tg_entries__apply) leg by leg.
+    -- triggers skip them, because each leg passes ledger_private.move_bucket,
+    -- the rules of the entry trigger.
     PERFORM set_config('ledger.posting', 'engine', true);
     FOR i IN 1 .. v_legs LOOP
-        -- One statement finds the wallet, picks its bucket (random for a
-        -- multi-bucket wallet, so a hot wallet spreads its row locks; bucket 0
-        -- for a debit that may not overdraw) and moves the bucket's balance
-        -- under its row lock. The draw is made once: random() in the WHERE
-        -- clause would be drawn again for every bucket row.
-        v_draw := random();
-        WITH w AS MATERIALIZED (  -- materialized: the bucket is then an index key of the UPDATE
-            SELECT w.id, w.code, w.currency, w.bucket_count, w.allow_negative,
-                   (SELECT c.minor_units FROM ledger.currencies AS c WHERE c.code = w.currency) AS minor_units,
-                   CASE WHEN w.bucket_count = 1 OR (v_amount[i] < 0 AND NOT w.allow_negative) THEN 0
-                        ELSE floor(v_draw * w.bucket_count) END::smallint AS bucket
-              FROM ledger.wallets AS w
-             WHERE w.id = v_wallet[i])
-        UPDATE ledger.wallet_buckets AS wb
-           SET balance = wb.balance + v_amount[i], entry_count = wb.entry_count + 1
-          FROM w
-         WHERE wb.wallet_id = w.id AND wb.bucket = w.bucket
-        RETURNING w.code, w.currency, w.minor_units, w.bucket_count, w.allow_negative,
-                  wb.bucket, wb.entry_count, wb.balance, wb.status, wb.freeze_mode, wb.frozen_until
-             INTO v_code, v_cur, v_minor, v_count, v_negative, v_b, v_s, v_after, v_status, v_mode, v_until;
-        IF NOT FOUND THEN
-            RAISE EXCEPTION 'wallet id % does not exist', v_wallet[i]
-                USING ERRCODE = 'LG006',
-                      DETAIL = format('A leg of transaction %s names wallet id %s.', p_transaction_id, v_wallet[i]),
-                      HINT = 'Post through the API, which resolves wallet codes.';
-        END IF;
-        v_balance[i] := v_after;
-        IF abs(v_amount[i]) >= 1e15 OR v_amount[i] <> round(v_amount[i], v_minor) THEN  -- NaN and infinities too
-            PERFORM ledger_private.check_amount(v_amount[i], v_cur, v_minor, format('amount for wallet "%s"', v_code));
-        END IF;
-        -- A debit of a multi-bucket wallet that may not go negative must see
-        -- the whole balance: it holds bucket 0 now and locks the others, in
-        -- bucket order like every such debit.
-        IF v_count > 1 AND v_amount[i] < 0 AND NOT v_negative THEN
-            SELECT sum(b.balance) INTO v_after
-              FROM (SELECT wb.balance FROM ledger.wallet_buckets AS wb
-                     WHERE wb.wallet_id = v_wallet[i] ORDER BY wb.bucket FOR UPDATE) AS b;
-        END IF;
-        -- The wallet's state is read from the bucket row just locked: a
-        -- freeze that committed before the lock was granted is always seen.
-        v_problem := ledger_private.entry_refusal(v_status, v_mode, v_until, v_negative, v_amount[i], v_after);
-        IF v_problem IS NOT NULL THEN
-            PERFORM ledger_private.refuse_entry(v_problem, v_wallet[i], p_transaction_id, v_amount[i], v_mode, v_after);
-        END IF;
-        v_currency[i] := v_cur;
-        v_bucket[i] := v_b;
-        v_seq[i] := v_s;
-        v_one_cur := CASE WHEN i = 1 OR v_one_cur = v_cur THEN v_cur END;
-        v_sum := v_sum + v_amount[i];
+        v_moved := ledger_private.move_bucket(v_wallet[i], v_amount[i], p_transaction_id, NULL);
+        v_amount[i] := v_moved.amount;
+        v_currency[i] := v_moved.currency;
+        v_bucket[i] := v_moved.bucket;
+        v_seq[i] := v_moved.bucket_seq;
+        v_balance[i] := v_moved.balance_after;
+        v_one_cur := CASE WHEN i = 1 OR v_one_cur = v_moved.currency THEN v_moved.currency END;
+        v_sum := v_sum + v_moved.amount;
     END LOOP;
 
     -- The zero sum per currency, before an entry is written (the deferred
@@ -132,4 +79,4 @@ BEGIN
     PERFORM set_config('ledger.posting', '', true);
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post_one_transaction(bigint, bigint[], numeric[]) IS 'The posting engine of one transaction (every API''s posting): merges legs per wallet and drops zero legs; in wallet id order, one statement per leg finds the wallet (LG006), picks its balance bucket and moves it under the row lock, then checks the amount (LG002/LG003) and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010); proves the zero sum per currency (LG011); then writes the entries with bucket_seq and balance_after in one statement. The entry trigger''s rules, applied once per leg.';
+COMMENT ON FUNCTION ledger_private.post_one_transaction(bigint, bigint[], numeric[]) IS 'The posting engine of one transaction (every API''s posting): merges legs per wallet and drops zero legs; in wallet id order, each leg passes ledger_private.move_bucket, the entry trigger''s rules (LG006, LG002/LG003, LG008/LG009/LG010), which moves its balance bucket under the row lock; proves the zero sum per currency (LG011); then writes the entries with bucket_seq and balance_after in one statement.';
