@@ -103,10 +103,10 @@ def test_serve_stops_and_removes_its_cluster_on_a_signal(sig, tmp_path):
     assert not _cluster_dir(err).exists()
 
 
-def _break_balance(db, wallet: str, delta: str) -> None:
+def _break_balance(db, wallet: str, delta: str, bucket: int = 0) -> None:
     with bypassing_triggers(db):
-        db.execute("UPDATE ledger.wallet_buckets SET balance = balance + %s::numeric WHERE bucket = 0 AND wallet_id = "
-                   "(SELECT id FROM ledger.wallets WHERE code = %s)", (delta, wallet))
+        db.execute("UPDATE ledger.wallet_buckets SET balance = balance + %s::numeric WHERE bucket = %s AND wallet_id = "
+                   "(SELECT id FROM ledger.wallets WHERE code = %s)", (delta, bucket, wallet))
     db.commit()
 
 
@@ -165,17 +165,22 @@ def test_check_record_stores_the_run_and_unknown_names_exit_3(dsn, db):
 
 
 def test_check_incremental_reports_what_is_new_since_the_last_incremental_run(dsn, db):
+    db.execute("SELECT ledger.create_wallet('cli-a', 'USER', 'USD')")
+    db.execute("SELECT ledger.post_transaction('cli-0', 'TRANSFER', "
+               "'[{\"wallet\": \"SUSPENSE\", \"amount\": \"-5.00\"}, {\"wallet\": \"PLATFORM_MAIN\", \"amount\": \"5.00\"}]')")
+    db.commit()
     first = invoke("--dsn", dsn, "check", "--incremental")
     assert first.exit_code == 0 and "window all history (first incremental run)" in first.output
-    _break_balance(db, "SUSPENSE", "3")  # no new posting: the next window does not reach back to it
+    # Bucket 15 of PLATFORM_MAIN: the debit below takes bucket 0 (a multi-bucket wallet that may not go negative
+    # debits bucket 0), so its own chain stays sound and the stored balance alone is wrong.
+    _break_balance(db, "PLATFORM_MAIN", "3", bucket=15)  # no new posting: the next window does not reach back to it
     quiet = invoke("--dsn", dsn, "check", "--incremental", "--format", "json")
     assert quiet.exit_code == 0 and json.loads(quiet.stdout)["findings"] == []
-    db.execute("SELECT ledger.create_wallet('cli-a', 'USER', 'USD')")
     db.execute("SELECT ledger.post_transaction('cli-1', 'TRANSFER', "
-               "'[{\"wallet\": \"SUSPENSE\", \"amount\": \"-1.00\"}, {\"wallet\": \"cli-a\", \"amount\": \"1.00\"}]')")
+               "'[{\"wallet\": \"PLATFORM_MAIN\", \"amount\": \"-1.00\"}, {\"wallet\": \"cli-a\", \"amount\": \"1.00\"}]')")
     db.commit()
     touched = invoke("--dsn", dsn, "check", "--incremental")
-    assert touched.exit_code == 1 and "balance_mismatch" in touched.output and "SUSPENSE" in touched.output
+    assert touched.exit_code == 1 and "balance_mismatch" in touched.output and "PLATFORM_MAIN" in touched.output
     assert db.execute("SELECT count(*) FROM ledger.check_runs WHERE watermark IS NOT NULL").fetchone()[0] == 3
     assert invoke("--dsn", dsn, "check", "negative_balances", "--incremental").exit_code == 3
 
