@@ -56,6 +56,8 @@ def test_the_engine_merges_the_legs_of_one_wallet_and_drops_zero_legs(wallets, o
     rows = db.execute("SELECT w.code, e.amount FROM ledger.entries AS e JOIN ledger.wallets AS w ON w.id = e.wallet_id"
                       " WHERE e.transaction_id = %s ORDER BY e.wallet_id", [txn]).fetchall()
     assert rows == [("alice", Decimal("-1.00")), ("bob", Decimal("1.00"))]
+    lone_zero = post(owner, [wallets["bob"]], ["0"])  # a single leg is checked for zero too
+    assert db.execute("SELECT count(*) FROM ledger.entries WHERE transaction_id = %s", [lone_zero]).fetchone()[0] == 0
     assert violations(db) == []
 
 

@@ -24,8 +24,8 @@ BEGIN
     -- postings never deadlock; legs of one wallet are merged and zero legs
     -- dropped. Legs that come in ascending order without zeros (those of
     -- ledger.post_transaction) need no query for it.
-    FOR i IN 2 .. v_legs LOOP
-        IF NOT v_wallet[i] > v_wallet[i - 1] OR v_amount[i] = 0 OR v_amount[1] = 0 THEN
+    FOR i IN 1 .. v_legs LOOP
+        IF v_amount[i] = 0 OR (i > 1 AND NOT v_wallet[i] > v_wallet[i - 1]) THEN
             SELECT array_agg(l.wallet_id ORDER BY l.wallet_id), array_agg(l.amount ORDER BY l.wallet_id)
               INTO v_wallet, v_amount
               FROM (SELECT u.wallet_id, sum(u.amount) AS amount FROM unnest(p_wallets, p_amounts) AS u (wallet_id, amount)
