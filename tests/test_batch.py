@@ -197,3 +197,45 @@ def test_an_entry_written_after_the_engine_still_answers_to_the_zero_sum(world, 
     assert refused.value.sqlstate == "LG011"
     assert owner.execute("SELECT count(*) FROM ledger.transactions WHERE id = %s", [txn]).fetchone()[0] == 0
 
+
+
+def test_row_by_row_batches_and_debits_of_a_hot_wallet_never_deadlock(app, connect, db):
+    """A batch that debits a multi-bucket wallet that may not go negative goes row by row; its
+    credits to that wallet land on random buckets. Concurrent batches and single debits (which
+    lock all of the wallet's buckets in bucket order) must never wait on each other in a cycle."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("hot", "PLATFORM", "USD")  # 16 buckets, may not go negative
+    app.create_wallet("sink", "USER", "USD")
+    app.post_transaction("seed", "TRANSFER", [("world", "-1000.00"), ("hot", "1000.00")])
+
+    def batch(i: int, round_: int) -> list[dict]:
+        # Credits first, the debit last: the row path takes the credits' buckets, then bucket 0.
+        items = [{"idempotency_key": f"in-{i}-{round_}-{n}", "kind": "TRANSFER",
+                  "legs": [{"wallet": "world", "amount": "-1.00"}, {"wallet": "hot", "amount": "1.00"}]}
+                 for n in range(60)]
+        items.append({"idempotency_key": f"out-{i}-{round_}", "kind": "TRANSFER",
+                      "legs": [{"wallet": "hot", "amount": "-5.00"}, {"wallet": "sink", "amount": "5.00"}]})
+        return items
+
+    def work(i: int, barrier: threading.Barrier) -> tuple[int, int]:
+        conn = connect("lg_app")
+        barrier.wait()
+        posted = deadlocks = 0
+        for round_ in range(15):
+            try:
+                if i % 2 == 0:
+                    conn.execute("SELECT ledger.post_transactions(%s)", [Jsonb(batch(i, round_))])
+                else:
+                    for n in range(5):
+                        conn.execute("SELECT ledger.post_transaction(%s, 'TRANSFER', %s)",
+                                     [f"debit-{i}-{round_}-{n}", Jsonb([{"wallet": "hot", "amount": "-1.00"},
+                                                                      {"wallet": "sink", "amount": "1.00"}])])
+                posted += 1
+            except psycopg.errors.DeadlockDetected:
+                deadlocks += 1
+        return posted, deadlocks
+
+    outcomes = run_parallel(4, work)
+    assert [deadlocks for _, deadlocks in outcomes] == [0, 0, 0, 0]
+    assert app.wallet_balance("hot") == Decimal("1000.00") + 2 * 15 * (60 - 5) - 2 * 15 * 5
+    assert violations(db) == []

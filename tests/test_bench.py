@@ -61,3 +61,27 @@ def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
     assert db.execute("SELECT count(DISTINCT created_xid) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:%'"
                       ).fetchone()[0] == 3
     assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
+
+
+def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_shape(dsn, db):
+    """The floor calibration prices the data model: the same indexes and CHECKs, the same rows, no guard."""
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
+    shape = """SELECT array_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') ORDER BY 1),
+                      (SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY 1) FROM pg_constraint AS c
+                        WHERE c.conrelid = %s::regclass AND c.contype = 'c')
+                 FROM pg_index AS i WHERE i.indrelid = %s::regclass"""
+    for ledger_table, floor_table in (("ledger.idempotency_keys", "bench.floor_keys"),
+                                      ("ledger.transactions", "bench.floor_transactions"),
+                                      ("ledger.wallet_buckets", "bench.floor_buckets"),
+                                      ("ledger.entries", "bench.floor_entries")):
+        assert db.execute(shape, (ledger_table, ledger_table)).fetchone() == \
+            db.execute(shape, (floor_table, floor_table)).fetchone(), floor_table
+    txn = db.execute("SELECT bench.floor_post('floor-1', 7, 9)").fetchone()[0]
+    entries = db.execute("""SELECT w.code, e.amount, e.balance_after = b.balance AND e.bucket_seq = b.entry_count
+                              FROM bench.floor_entries AS e JOIN ledger.wallets AS w ON w.id = e.wallet_id
+                              JOIN bench.floor_buckets AS b ON (b.wallet_id, b.bucket) = (e.wallet_id, e.bucket)
+                             WHERE e.transaction_id = %s ORDER BY e.amount""", (txn,)).fetchall()
+    assert [(code, str(amount), chained) for code, amount, chained in entries] == \
+        [("p7", "-10.00", True), ("PLATFORM_MAIN", "1.00", True), ("m9", "9.00", True)]
+    assert db.execute("SELECT result_id FROM bench.floor_keys WHERE idempotency_key = 'floor-1'").fetchone() == (txn,)

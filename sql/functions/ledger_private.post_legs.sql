@@ -66,9 +66,18 @@ BEGIN
     END IF;
 
     IF v_whole THEN
-        -- Row by row: legs of one wallet merged, zero legs dropped, wallets in id
-        -- order like every posting (no deadlock); the deferred trigger checks the
-        -- zero sum at COMMIT.
+        -- Row by row: legs of one wallet merged, zero legs dropped, in wallet id
+        -- order; the deferred trigger checks the zero sum at COMMIT. The entry
+        -- trigger picks a random bucket for each credit of a multi-bucket
+        -- wallet, so two rows of one wallet would lock its buckets out of
+        -- order, and deadlock with a debit that locks them all in bucket order
+        -- (tests/test_batch.py). Every bucket of every wallet the batch touches
+        -- is locked first, in (wallet, bucket) order, the order of every
+        -- posting: the rows then wait for nothing.
+        PERFORM FROM ledger.wallet_buckets AS b
+          JOIN (SELECT DISTINCT u.wallet_id FROM unnest(v_wallet) AS u (wallet_id)) AS w ON w.wallet_id = b.wallet_id
+         ORDER BY b.wallet_id, b.bucket
+           FOR UPDATE OF b;
         PERFORM set_config('ledger.posting', 'rows', true);
         INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
         SELECT l.txn, l.wallet_id, sum(l.amount)
@@ -144,4 +153,4 @@ BEGIN
     PERFORM set_config('ledger.posting', '', true);
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine of batches. One transaction goes through ledger_private.post_one_transaction, like every API''s posting. A batch: merges legs per (transaction, wallet), proves each transaction sums to zero per currency (LG011), locks the chosen balance buckets in wallet order and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010) before it writes; then one statement moves the stored balances and writes the entries with bucket_seq and balance_after. A batch that debits a multi-bucket wallet that may not go negative goes row by row (the trigger locks all its buckets).';
+COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine of batches. One transaction goes through ledger_private.post_one_transaction, like every API''s posting. A batch: merges legs per (transaction, wallet), proves each transaction sums to zero per currency (LG011), locks the chosen balance buckets in wallet order and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010) before it writes; then one statement moves the stored balances and writes the entries with bucket_seq and balance_after. A batch that debits a multi-bucket wallet that may not go negative goes row by row (the trigger sees all its buckets), after locking every bucket of every wallet it touches in (wallet, bucket) order.';

@@ -153,6 +153,9 @@ class Bench:
             self.measure(f"naive single function, fee {fee}", clients,
                          "\\set a random(1, 1000)\n\\set b random(1001, 2000)\n\\set f random(1, 2000)\n"
                          f"SELECT bench.naive_post('n' || nextval('bench.txn'), :a, :b, {wallet});", bare)
+        self.measure("floor: the rows of a 3-leg posting, no guard (calibration)", clients,
+                     "\\set a random(1, 1000)\n\\set b random(1, 1000)\n"
+                     "SELECT bench.floor_post('f' || nextval('bench.txn'), :a, :b);", bare)
         # Payments to capture: no guarded path outruns the bare insert, so its rate with half again as margin.
         capacity = int(self.seconds * bare.tps * 1.5) + 1000
         first = self.payments(capacity, spread=False)

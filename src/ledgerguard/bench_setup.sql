@@ -53,6 +53,7 @@ BEGIN
            FROM generate_series(1, 64) AS i;
         PERFORM ledger_private.system_wallet('PLATFORM_MAIN', v_cur);
     END LOOP;
+    INSERT INTO bench.floor_buckets SELECT * FROM ledger.wallet_buckets ON CONFLICT DO NOTHING;  -- the floor's balances
 END
 $$;
 
@@ -146,6 +147,50 @@ BEGIN
         INSERT INTO bench.naive_entries (transaction_id, wallet_id, amount, balance_after)
         SELECT v_txn, v_leg.wallet, v_leg.amount, moved.balance FROM moved;
     END LOOP;
+    RETURN v_txn;
+END
+$$;
+
+-- A calibration, not a baseline: the floor of the data model. The rows a
+-- guarded 3-leg posting reads and writes, and nothing else: the three wallets
+-- found by code, an idempotency key, a header, three balance buckets (the fee
+-- to a random one of PLATFORM_MAIN's) and three entries with their position
+-- and balance after. The tables are made LIKE the ledger's (the same columns,
+-- defaults, CHECKs and indexes; no trigger, no foreign key). No validation, no
+-- fingerprint, no refusal: no guarded posting can be faster on this machine.
+CREATE TABLE IF NOT EXISTS bench.floor_keys (LIKE ledger.idempotency_keys INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS bench.floor_transactions (LIKE ledger.transactions INCLUDING ALL);
+CREATE TABLE IF NOT EXISTS bench.floor_buckets (LIKE ledger.wallet_buckets INCLUDING ALL) WITH (fillfactor = 50);
+CREATE TABLE IF NOT EXISTS bench.floor_entries (LIKE ledger.entries INCLUDING ALL);
+
+CREATE OR REPLACE FUNCTION bench.floor_post(p_key text, p_payer integer, p_payee integer) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_txn   bigint;
+    v_fee   bigint;
+    v_from  bigint;
+    v_to    bigint;
+    v_fee_bucket smallint;
+    v_seq   bigint[] := '{}';
+    v_after numeric[] := '{}';
+BEGIN
+    SELECT f.id, floor(random() * f.bucket_count), p.id, m.id INTO v_fee, v_fee_bucket, v_from, v_to
+      FROM ledger.wallets AS f, ledger.wallets AS p, ledger.wallets AS m
+     WHERE f.code = 'PLATFORM_MAIN' AND p.code = 'p' || p_payer AND m.code = 'm' || p_payee;
+    INSERT INTO bench.floor_transactions (kind, idempotency_key) VALUES ('TRANSFER', p_key) RETURNING id INTO v_txn;
+    INSERT INTO bench.floor_keys (idempotency_key, operation, request_fingerprint, result_id)
+    VALUES (p_key, 'ledger.post_transaction', '\x00', v_txn) ON CONFLICT (idempotency_key) DO NOTHING;
+    -- In wallet id order (PLATFORM_MAIN, then payers, then payees), as the engine locks.
+    UPDATE bench.floor_buckets SET balance = balance + 1.00, entry_count = entry_count + 1
+     WHERE wallet_id = v_fee AND bucket = v_fee_bucket RETURNING v_seq || entry_count, v_after || balance INTO v_seq, v_after;
+    UPDATE bench.floor_buckets SET balance = balance - 10.00, entry_count = entry_count + 1
+     WHERE wallet_id = v_from AND bucket = 0 RETURNING v_seq || entry_count, v_after || balance INTO v_seq, v_after;
+    UPDATE bench.floor_buckets SET balance = balance + 9.00, entry_count = entry_count + 1
+     WHERE wallet_id = v_to AND bucket = 0 RETURNING v_seq || entry_count, v_after || balance INTO v_seq, v_after;
+    INSERT INTO bench.floor_entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+    VALUES (v_txn, v_fee, 'USD', 1.00, v_fee_bucket, v_seq[1], v_after[1]),
+           (v_txn, v_from, 'USD', -10.00, 0, v_seq[2], v_after[2]),
+           (v_txn, v_to, 'USD', 9.00, 0, v_seq[3], v_after[3]);
     RETURN v_txn;
 END
 $$;

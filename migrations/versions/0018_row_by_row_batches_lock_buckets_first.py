@@ -1,0 +1,45 @@
+"""Row-by-row batches lock every bucket they touch first, in bucket order.
+
+A batch that debits a multi-bucket wallet that may not go negative is posted
+row by row by ledger_private.post_legs: the entry trigger picks a random
+bucket for each credit of a multi-bucket wallet, in row order. Two such rows
+of one wallet locked its buckets out of order, so two of these batches, or one
+and a debit that locks all of the wallet's buckets in bucket order, could
+deadlock (40P01; tests/test_batch.py reproduced it, 1 to 19 deadlocks in
+each of four runs of 4 connections x 15 rounds). The row path now locks
+every bucket of every wallet the batch touches first, in (wallet, bucket)
+order, the order of every posting. Such a batch holds those buckets until
+it commits.
+
+Revision ID: 0018
+Revises: 0017
+"""
+
+from ledgerguard.deploy import apply_frozen, execute_batches, restore_frozen
+
+revision = '0018'
+down_revision = '0017'
+branch_labels = None
+depends_on = None
+
+# Frozen copies in 0018_row_by_row_batches_lock_buckets_first/, in build order.
+UPGRADE = [
+    'functions/ledger_private.post_legs.sql',
+]
+
+# Replaced objects: the revision folder that holds the copy a downgrade restores.
+RESTORE = {
+    'functions/ledger_private.post_legs.sql': '0017_one_pass_batch_checks',
+}
+
+# New objects, dropped by the downgrade (run as ledger_owner).
+DROP = []
+
+
+def upgrade() -> None:
+    apply_frozen(__file__, UPGRADE)
+
+
+def downgrade() -> None:
+    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;'])
+    restore_frozen(__file__, RESTORE)
