@@ -85,3 +85,13 @@ def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_
     assert [(code, str(amount), chained) for code, amount, chained in entries] == \
         [("p7", "-10.00", True), ("PLATFORM_MAIN", "1.00", True), ("m9", "9.00", True)]
     assert db.execute("SELECT result_id FROM bench.floor_keys WHERE idempotency_key = 'floor-1'").fetchone() == (txn,)
+    db.execute("SELECT bench.floor_bulk(1000)")  # the bulk floor: the rows of 1,000 transfers, set-based
+    assert db.execute("""SELECT (SELECT count(*) FROM bench.floor_transactions), (SELECT count(*) FROM bench.floor_keys),
+                                (SELECT count(*) FROM bench.floor_entries),
+                                (SELECT count(*) FROM (SELECT FROM bench.floor_entries GROUP BY transaction_id
+                                                        HAVING sum(amount) <> 0) AS u)""").fetchone() == (1001, 1001, 3003, 0)
+    assert db.execute("""SELECT count(*) FROM bench.floor_buckets AS b
+                          JOIN LATERAL (SELECT e.bucket_seq, e.balance_after FROM bench.floor_entries AS e
+                                         WHERE (e.wallet_id, e.bucket) = (b.wallet_id, b.bucket)
+                                         ORDER BY e.bucket_seq DESC LIMIT 1) AS last ON true
+                         WHERE (last.bucket_seq, last.balance_after) <> (b.entry_count, b.balance)""").fetchone() == (0,)

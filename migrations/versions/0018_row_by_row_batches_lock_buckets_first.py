@@ -1,4 +1,4 @@
-"""Row-by-row batches lock every bucket they touch first, in bucket order.
+"""Row-by-row batches lock every bucket they touch first; key sets checked in one copy.
 
 A batch that debits a multi-bucket wallet that may not go negative is posted
 row by row by ledger_private.post_legs: the entry trigger picks a random
@@ -10,6 +10,11 @@ each of four runs of 4 connections x 15 rounds). The row path now locks
 every bucket of every wallet the batch touches first, in (wallet, bucket)
 order, the order of every posting. Such a batch holds those buckets until
 it commits.
+
+ledger.post_transactions and ledger.post_transaction check that an item or
+a leg has no key beyond the allowed ones with one `jsonb - text[]` instead
+of one `-` per key: each `-` copied the object (for an item, its legs too),
+and the four per item cost 0.45 s of a batch of 100,000 transfers.
 
 Revision ID: 0018
 Revises: 0017
@@ -25,11 +30,15 @@ depends_on = None
 # Frozen copies in 0018_row_by_row_batches_lock_buckets_first/, in build order.
 UPGRADE = [
     'functions/ledger_private.post_legs.sql',
+    'functions/ledger.post_transaction.sql',
+    'functions/ledger.post_transactions.sql',
 ]
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
 RESTORE = {
     'functions/ledger_private.post_legs.sql': '0017_one_pass_batch_checks',
+    'functions/ledger.post_transaction.sql': '0016_single_postings_in_a_few_statements',
+    'functions/ledger.post_transactions.sql': '0017_one_pass_batch_checks',
 }
 
 # New objects, dropped by the downgrade (run as ledger_owner).

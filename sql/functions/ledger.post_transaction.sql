@@ -86,7 +86,7 @@ BEGIN
            OR jsonb_typeof(v_leg -> 'wallet') IS DISTINCT FROM 'string'
            OR jsonb_typeof(v_leg -> 'amount') NOT IN ('string', 'number')
            OR jsonb_typeof(v_leg -> 'amount') IS NULL
-           OR (CASE WHEN jsonb_typeof(v_leg) = 'object' THEN v_leg - 'wallet' - 'amount' <> '{}'::jsonb END) THEN
+           OR (CASE WHEN jsonb_typeof(v_leg) = 'object' THEN v_leg - ARRAY['wallet', 'amount'] <> '{}'::jsonb END) THEN
             RAISE EXCEPTION 'leg % is malformed', v_n
                 USING ERRCODE = 'LG014',
                       DETAIL = format('Leg %s is %s.', v_n, left(v_leg::text, 200)),

@@ -30,14 +30,16 @@ BEGIN
 
     -- Every leg of every item, resolved in one pass: wallet, amount at the
     -- currency's scale (NULL when malformed), fingerprint and id per item,
-    -- and the first item that is not a well-formed, balanced TRANSFER.
+    -- and the first item that is not a well-formed, balanced TRANSFER. The
+    -- key sets are checked with one `-` of an array of keys: each `-` copies
+    -- the object, and four of them per item cost 0.45 s of a 100k batch.
     WITH items AS (
         SELECT i.ordinality AS item, i.value AS v,
                coalesce(jsonb_typeof(i.value) = 'object' AND i.value ->> 'kind' = 'TRANSFER'
                         AND length(i.value ->> 'idempotency_key') BETWEEN 1 AND 200
                         AND coalesce(length(i.value ->> 'reference'), 0) <= 200
                         AND (CASE WHEN jsonb_typeof(i.value) = 'object'
-                                  THEN i.value - 'idempotency_key' - 'kind' - 'legs' - 'reference' = '{}'::jsonb END),
+                                  THEN i.value - ARRAY['idempotency_key', 'kind', 'legs', 'reference'] = '{}'::jsonb END),
                         false) AS well_formed
           FROM jsonb_array_elements(p_batch) WITH ORDINALITY AS i
     ), legs AS (
@@ -46,7 +48,7 @@ BEGIN
                          AND (l.value ->> 'amount') ~ '^[+-]?[0-9]{1,15}(\.[0-9]{1,18})?$'
                     THEN (l.value ->> 'amount')::numeric END AS amount,
                -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
-               coalesce(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value - 'wallet' - 'amount' = '{}'::jsonb END,
+               coalesce(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value - ARRAY['wallet', 'amount'] = '{}'::jsonb END,
                         false) AS leg_well_formed
           FROM items AS it
           LEFT JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array' THEN it.v -> 'legs' ELSE '[]' END)

@@ -195,6 +195,45 @@ BEGIN
 END
 $$;
 
+-- The floor of the bulk scenario: the rows of p_transactions 3-leg transfers
+-- (those bench.bulk posts), written set-based into the floor's tables: keys,
+-- headers, one UPDATE per balance bucket, the entries with their position and
+-- balance after. No JSON, no validation, no fingerprint, no refusal.
+CREATE OR REPLACE FUNCTION bench.floor_bulk(p_transactions integer) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    v_first bigint := nextval(pg_get_serial_sequence('bench.floor_transactions', 'id'));
+BEGIN
+    PERFORM setval(pg_get_serial_sequence('bench.floor_transactions', 'id'), v_first + p_transactions);
+    INSERT INTO bench.floor_keys (idempotency_key, operation, request_fingerprint, result_id)
+    SELECT 'floor-bulk:' || (v_first + g), 'ledger.post_transaction', '\x00', v_first + g
+      FROM generate_series(0, p_transactions - 1) AS g;
+    INSERT INTO bench.floor_transactions (id, kind, idempotency_key)
+    OVERRIDING SYSTEM VALUE
+    SELECT v_first + g, 'TRANSFER', 'floor-bulk:' || (v_first + g) FROM generate_series(0, p_transactions - 1) AS g;
+    WITH legs AS MATERIALIZED (
+        SELECT v_first + g AS txn, w.id AS wallet_id, l.amount,
+               CASE WHEN w.bucket_count = 1 THEN 0 ELSE floor(random() * w.bucket_count) END::smallint AS bucket
+          FROM generate_series(0, p_transactions - 1) AS g
+         CROSS JOIN LATERAL (VALUES ('p' || (1 + g % 1000), -10.00), ('m' || (1 + (g / 7) % 1000), 9.00),
+                                    ('PLATFORM_MAIN', 1.00)) AS l (code, amount)
+          JOIN ledger.wallets AS w ON w.code = l.code
+    ), moved AS (
+        UPDATE bench.floor_buckets AS b
+           SET balance = b.balance + p.delta, entry_count = b.entry_count + p.n
+          FROM (SELECT l.wallet_id, l.bucket, sum(l.amount) AS delta, count(*) AS n
+                  FROM legs AS l GROUP BY l.wallet_id, l.bucket) AS p
+         WHERE b.wallet_id = p.wallet_id AND b.bucket = p.bucket
+        RETURNING b.wallet_id, b.bucket, b.balance - p.delta AS balance_before, b.entry_count - p.n AS seq_before
+    )
+    INSERT INTO bench.floor_entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+    SELECT l.txn, l.wallet_id, 'USD', l.amount, l.bucket, m.seq_before + row_number() OVER chain,
+           m.balance_before + sum(l.amount) OVER (chain ROWS UNBOUNDED PRECEDING)
+      FROM legs AS l JOIN moved AS m ON m.wallet_id = l.wallet_id AND m.bucket = l.bucket
+    WINDOW chain AS (PARTITION BY l.wallet_id, l.bucket ORDER BY l.txn)
+     ORDER BY l.txn, l.wallet_id;
+END
+$$;
+
 -- The same payout_once without its advisory lock, to price the lock.
 DO $$
 BEGIN
