@@ -12,7 +12,8 @@ from psycopg.types.json import Jsonb
 from conftest import run_parallel
 from ledger_state import violations
 from ledgerguard.client import Ledger
-from ledgerguard.errors import AmountPrecision, IdempotencyConflict, InsufficientFunds, UnknownWallet, WalletFrozen
+from ledgerguard.errors import (AmountPrecision, IdempotencyConflict, InsufficientFunds, InvalidLegs, UnknownWallet,
+                               WalletFrozen)
 
 
 def transfers(prefix: str, count: int, source: str = "world", target: str = "alice", amount: str = "1.00",
@@ -71,6 +72,20 @@ def test_one_bad_transfer_fails_the_whole_batch_with_its_sqlstate(bad, error, wo
         post(world, items)
     assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == before
     assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("field", ["item", "leg"])
+def test_a_key_beyond_the_batch_form_fails_the_batch(field, world, db):
+    """An item is exactly {idempotency_key, kind, legs, reference} and a leg exactly {wallet, amount}."""
+    items = transfers("extra", 3)
+    if field == "item":
+        items[1]["memo"] = "not part of the form"
+    else:
+        items[1]["legs"][0]["memo"] = "not part of the form"
+    with pytest.raises(InvalidLegs) as refused:
+        post(world, items)
+    assert refused.value.sqlstate == "LG014" and "item 2" in str(refused.value)
+    assert db.execute("SELECT count(*) FROM ledger.idempotency_keys WHERE idempotency_key LIKE 'extra-%'").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("order,posts", [(["in", "out"], True), (["out", "in"], False)], ids=["credit-first", "debit-first"])
