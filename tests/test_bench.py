@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import psycopg
 
 from ledgerguard import bench
 
@@ -95,3 +96,22 @@ def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_
                                          WHERE (e.wallet_id, e.bucket) = (b.wallet_id, b.bucket)
                                          ORDER BY e.bucket_seq DESC LIMIT 1) AS last ON true
                          WHERE (last.bucket_seq, last.balance_after) <> (b.entry_count, b.balance)""").fetchone() == (0,)
+
+
+def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, db):
+    """`bench --ab`: two databases of the same cluster, each at its revision, judged round by round."""
+    harness = bench.Bench(dsn, echo=lambda line: None)
+    try:
+        harness.ab(("0017", "0018"), rounds=2, seconds=1)
+        for arm, revision in (("a", "0017"), ("b", "0018")):
+            with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=f"bench_ab_{arm}")) as conn:
+                assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
+                assert conn.execute("SELECT count(*) FROM ledger.payments WHERE status = 'CAPTURED'").fetchone()[0] > 0
+    finally:
+        with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
+            for arm in "ab":
+                conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
+    rows = {row.scenario: row for row in harness.rows}
+    for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)"):
+        assert rows[f"{scenario}, A = 0017"].tps > 0 and rows[f"{scenario}, B = 0018"].tps > 0
+        assert rows[f"{scenario}, B / A"].ratio > 0 and "ranged" in rows[f"{scenario}, B / A"].note

@@ -121,13 +121,13 @@ class Bench:
             conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
         self.echo(f"           done in {time.monotonic() - t0:.1f} s")
 
-    def fresh_database(self, name: str) -> str:
-        """A new database beside the benchmark's, migrated: for scenarios that need a ledger of their own."""
+    def fresh_database(self, name: str, revision: str = migrate.MAIN) -> str:
+        """A new database beside the benchmark's, migrated (to `revision`): for scenarios that need a ledger of their own."""
         with psycopg.connect(psycopg.conninfo.make_conninfo(self.dsn, dbname="postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         dsn = psycopg.conninfo.make_conninfo(self.dsn, dbname=name)
-        migrate.upgrade(dsn)
+        migrate.upgrade(dsn, revision)
         return dsn
 
     def payments(self, count: int, spread: bool) -> int:
@@ -309,6 +309,61 @@ class Bench:
             during.note = "target: a drop of 10 % at most"
             self.echo(f"           x{during.ratio} of postings alone ({alone:.1f} tps, the mean of before and after)")
             before = after
+
+
+    # -- A/B: one change, judged in one cluster ----------------------------------------------
+
+    def ab(self, revisions: tuple[str, str], rounds: int = 5, seconds: int = 8) -> None:
+        """post_transaction and capture at 8 clients in two databases of this cluster, one migrated to each revision,
+        runs alternating A B B A …: the noise of the machine falls on both arms alike. Beside the tps, the machine's
+        CPU time per transaction (all processes, pgbench too, from /proc/stat) prices a posting without the wait."""
+        scripts = {"post_transaction 3 legs": "\\set a random(1, 1000)\n\\set b random(1, 1000)\n"
+                                              "SELECT bench.post3(:client_id, :a, :b);",
+                   "capture (fee to PLATFORM_MAIN)": "SELECT ledger.capture_payment(nextval('bench.ab_capture'));"}
+        arms = {}
+        for arm, revision in zip("AB", revisions):
+            self.phase(f"A/B: database {arm} at revision {revision}, 2,000 funded wallets")
+            dsn = self.fresh_database(f"bench_ab_{arm.lower()}", revision)
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
+                conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
+                first = conn.execute("SELECT bench.payments(%s, false)", (rounds * seconds * 4000 + 1000,)).fetchone()[0]
+                conn.execute(f"CREATE SEQUENCE bench.ab_capture START {first}")
+                conn.execute("VACUUM ANALYZE")
+            arms[arm] = dsn
+        taken: dict[tuple[str, str], list[tuple[float, float]]] = {}
+        for n in range(1, rounds + 1):
+            self.phase(f"A/B: round {n} of {rounds}, {seconds} s per run")
+            for arm in ("A", "B") if n % 2 else ("B", "A"):  # A B, B A, …: a drift over the run falls on both arms
+                dsn = arms[arm]
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute("VACUUM ledger.wallet_buckets, ledger.payments")  # the rows every run updates
+                for scenario, script in scripts.items():
+                    busy = machine_busy_seconds()
+                    tps = self.pgbench(script, 8, seconds, dsn=dsn)[0]
+                    cpu_us = (machine_busy_seconds() - busy) / (tps * seconds) * 1e6
+                    taken.setdefault((scenario, arm), []).append((tps, cpu_us))
+                    self.echo(f"           {arm} {scenario:<32} {tps:8.1f} tps  {cpu_us:6.0f} µs CPU per transaction")
+        for scenario in scripts:
+            for arm, revision in zip("AB", revisions):
+                tps = statistics.median(t for t, _ in taken[scenario, arm])
+                cpu = statistics.median(c for _, c in taken[scenario, arm])
+                self.rows.append(Row(f"{scenario}, {arm} = {revision}", 8, tps=round(tps, 1),
+                                     note=f"median of {rounds}; {cpu:.0f} µs machine CPU per transaction"))
+            # Each round's B against the A of the same round: the pairs share the machine's moment.
+            ratios = sorted(b[0] / a[0] for a, b in zip(taken[scenario, "A"], taken[scenario, "B"]))
+            cpu_ratios = sorted(b[1] / a[1] for a, b in zip(taken[scenario, "A"], taken[scenario, "B"]))
+            self.rows.append(Row(f"{scenario}, B / A", 8, ratio=round(statistics.median(ratios), 3),
+                                 baseline=f"A = {revisions[0]}",
+                                 note=f"median of the rounds' B / A, which ranged {ratios[0]:.2f}-{ratios[-1]:.2f}; "
+                                      f"CPU per transaction {statistics.median(cpu_ratios):.3f} × A"))
+
+
+def machine_busy_seconds() -> float:
+    """CPU time the whole machine has spent busy (user, nice, system, irq, softirq), from /proc/stat."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in fields[:7])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 class PeakMemory:

@@ -175,15 +175,25 @@ def demo(ctx: click.Context) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Also write the table as JSON.")
 @click.option("--only", multiple=True, type=click.Choice(["throughput", "bulk", "payouts", "checks"]),
               help="Run only these parts (repeatable).")
+@click.option("--ab", nargs=2, metavar="REV_A REV_B",
+              help="Instead: judge one change. post_transaction and capture in two databases at two revisions, "
+                   "runs alternating A B B A, tps and machine CPU per transaction.")
+@click.option("--rounds", default=5, show_default=True, help="With --ab: rounds of A and B, 8 s each run.")
 @click.pass_context
-def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...]) -> None:
+def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...],
+          ab: tuple[str, str] | None, rounds: int) -> None:
     """Measure the guarded paths against a bare-insert baseline taken in the same run."""
     from ledgerguard import bench as benchmark
 
     if not ctx.obj["dsn"]:
         ctx.obj["cluster_settings"] = benchmark.BENCH_SETTINGS
     with database(ctx, migrated=False) as dsn:
-        rows = benchmark.Bench(dsn, quick=quick, only=only, echo=lambda line: click.echo(line, err=True)).run()
+        harness = benchmark.Bench(dsn, quick=quick, only=only, echo=lambda line: click.echo(line, err=True))
+        if ab:
+            harness.ab(ab, rounds)
+            rows = harness.rows
+        else:
+            rows = harness.run()
     click.echo(benchmark.table(rows), nl=False)
     if json_path:
         Path(json_path).write_text(benchmark.as_json(rows))
