@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
+from psycopg.types.json import Jsonb
 
 from conftest import run_parallel
 from ledger_state import violations
@@ -79,6 +80,40 @@ def test_a_thousand_crossing_transfers_end_without_deadlock_and_conserve_money(a
     assert sum(run_parallel(WORKERS, transfer)) == 1000
     assert app.wallet_balance("a") + app.wallet_balance("b") == Decimal("20000.00")
     assert db.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'x-%'").fetchone()[0] == 1000
+    assert violations(db) == []
+
+
+def test_transactions_of_several_postings_to_hot_wallets_never_deadlock(app, connect, db):
+    """4 connections × 40 database transactions of 4 postings each, all between the same two multi-bucket wallets:
+    each transaction moves one bucket per wallet (ledger_private.transaction_bucket), so its locks never come in two
+    orders. With a random bucket per posting this met 54 deadlocks."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)  # 16 buckets, may go negative
+    app.create_wallet("hot", "PLATFORM", "USD")  # 16 buckets
+
+    def work(i: int, barrier: threading.Barrier) -> int:
+        conn = connect("lg_app", autocommit=False)
+        barrier.wait()
+        deadlocks = 0
+        for n in range(40):
+            try:
+                for k in range(4):
+                    conn.execute("SELECT ledger.post_transaction(%s, 'TRANSFER', %s)",
+                                 [f"multi-{i}-{n}-{k}", Jsonb([{"wallet": "world", "amount": "-1.00"},
+                                                             {"wallet": "hot", "amount": "1.00"}])])
+                conn.commit()
+            except psycopg.errors.DeadlockDetected:
+                conn.rollback()
+                deadlocks += 1
+        return deadlocks
+
+    assert run_parallel(4, work) == [0, 0, 0, 0]
+    assert app.wallet_balance("hot") == Decimal("640.00")
+    buckets = db.execute("""SELECT count(DISTINCT e.bucket), count(DISTINCT (e.bucket, t.created_xid))
+                              FROM ledger.entries AS e JOIN ledger.transactions AS t ON t.id = e.transaction_id
+                              JOIN ledger.wallets AS w ON w.id = e.wallet_id
+                             WHERE w.code = 'hot'""").fetchone()
+    assert buckets[0] == 16, "consecutive transactions spread over the hot wallet's buckets"
+    assert buckets[1] == 160, "and each database transaction kept to one of them"
     assert violations(db) == []
 
 

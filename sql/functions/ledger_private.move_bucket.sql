@@ -38,10 +38,15 @@ BEGIN
                    THEN round(p_amount, v_minor)
                    ELSE ledger_private.check_amount(p_amount, currency, v_minor, format('amount for wallet "%s"', v_code)) END;
 
-    -- The bucket: random for a multi-bucket wallet, so a hot wallet spreads
-    -- its row locks; bucket 0 for a debit that may not overdraw.
+    -- The bucket: bucket 0 for a debit that may not overdraw; otherwise one
+    -- bucket of the wallet per database transaction, chosen by transaction
+    -- id, so concurrent transactions spread a hot wallet's row locks while
+    -- one transaction that posts to it several times locks a single bucket.
+    -- (A random bucket per posting locked a transaction's buckets out of
+    -- order, and transactions of several postings deadlocked:
+    -- tests/test_concurrency.py.)
     bucket := CASE WHEN v_count = 1 OR (amount < 0 AND NOT v_negative) THEN 0
-                   ELSE floor(random() * v_count) END;
+                   ELSE ledger_private.transaction_bucket(p_wallet_id, v_count) END;
     UPDATE ledger.wallet_buckets AS wb
        SET balance = wb.balance + amount, entry_count = wb.entry_count + 1
      WHERE wb.wallet_id = p_wallet_id AND wb.bucket = move_bucket.bucket
@@ -65,4 +70,4 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.move_bucket(bigint, numeric, bigint, text) IS 'The rules of one entry, in one place for the posting engine and the entry trigger: finds the wallet (LG006), checks the currency when one is given (LG005) and the amount (LG002/LG003), picks the balance bucket and moves it under its row lock (in wallet id order by the caller), and refuses FROZEN and CLOSED wallets and overdrafts from the state on that locked row (LG008/LG009/LG010; a debit of a multi-bucket wallet that may not go negative locks all its buckets and checks the whole balance). Returns the amount at the currency''s scale, the wallet''s currency, and the entry''s bucket, position and balance after.';
+COMMENT ON FUNCTION ledger_private.move_bucket(bigint, numeric, bigint, text) IS 'The rules of one entry, in one place for the posting engine and the entry trigger: finds the wallet (LG006), checks the currency when one is given (LG005) and the amount (LG002/LG003), picks the balance bucket (ledger_private.transaction_bucket) and moves it under its row lock (in wallet id order by the caller), and refuses FROZEN and CLOSED wallets and overdrafts from the state on that locked row (LG008/LG009/LG010; a debit of a multi-bucket wallet that may not go negative locks all its buckets and checks the whole balance). Returns the amount at the currency''s scale, the wallet''s currency, and the entry''s bucket, position and balance after.';

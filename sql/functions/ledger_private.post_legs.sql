@@ -28,14 +28,16 @@ BEGIN
         RETURN;
     END IF;
     -- Legs of one wallet within a transaction are merged and zero legs
-    -- dropped; each leg gets its bucket (random for a hot wallet's credit).
+    -- dropped; each leg gets its bucket (a hot wallet's credits the one bucket
+    -- of this database transaction, as every posting picks it).
     -- Every transaction must sum to zero per currency: the engine writes all
     -- legs of its transactions, so it proves the zero sum here, once. The
     -- arrays are aligned (one aggregate over one stream of rows) and in no
     -- particular order: each statement below orders what it needs (an ORDER
     -- BY per array sorted all legs six times).
     SELECT array_agg(l.txn), array_agg(l.wallet_id), array_agg(l.amount),
-           array_agg(CASE WHEN l.bucket_count = 1 THEN 0 ELSE floor(random() * l.bucket_count) END::smallint),
+           array_agg(CASE WHEN l.bucket_count = 1 THEN 0
+                          ELSE ledger_private.transaction_bucket(l.wallet_id, l.bucket_count) END),
            array_agg(l.currency), array_agg(l.allow_negative),
            coalesce(bool_or(NOT l.allow_negative AND l.bucket_count > 1 AND l.amount < 0), false),
            coalesce(bool_or(l.txn_total <> 0), false), count(l.currency), count(*)
@@ -67,10 +69,10 @@ BEGIN
 
     IF v_whole THEN
         -- Row by row: legs of one wallet merged, zero legs dropped, in wallet id
-        -- order; the deferred trigger checks the zero sum at COMMIT. The entry
-        -- trigger picks a random bucket for each credit of a multi-bucket
-        -- wallet, so two rows of one wallet would lock its buckets out of
-        -- order, and deadlock with a debit that locks them all in bucket order
+        -- order; the deferred trigger checks the zero sum at COMMIT. A credit
+        -- row takes the transaction's bucket k of its wallet, and a later debit
+        -- row of that wallet bucket 0 and then all the others: out of order,
+        -- and a deadlock with a debit that locks them all in bucket order
         -- (tests/test_batch.py). Every bucket of every wallet the batch touches
         -- is locked first, in (wallet, bucket) order, the order of every
         -- posting: the rows then wait for nothing.
