@@ -214,9 +214,10 @@ def test_an_entry_written_after_the_engine_still_answers_to_the_zero_sum(world, 
 
 
 def test_row_by_row_batches_and_debits_of_a_hot_wallet_never_deadlock(app, connect, db):
-    """A batch that debits a multi-bucket wallet that may not go negative goes row by row; its
-    credits to that wallet land on random buckets. Concurrent batches and single debits (which
-    lock all of the wallet's buckets in bucket order) must never wait on each other in a cycle."""
+    """A batch that debits a multi-bucket wallet that may not go negative goes row by row: its
+    credits to that wallet take the transaction's bucket k, its debit then bucket 0 and all the
+    others. Concurrent batches and single debits (which lock all of the wallet's buckets in bucket
+    order) must never wait on each other in a cycle."""
     app.create_wallet("world", "EXTERNAL", "USD", True)
     app.create_wallet("hot", "PLATFORM", "USD")  # 16 buckets, may not go negative
     app.create_wallet("sink", "USER", "USD")

@@ -41,6 +41,8 @@ BENCH_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "shared_buffers": "
 PAYERS = 1000
 PAYEES = 1000
 SPREAD_CURRENCIES = [f"Q{a}{b}" for a in "ABCD" for b in "ABCD"]  # 16 fee wallets instead of one
+# A generic 3-leg post_transaction from a random payer to a random payee, the fee to PLATFORM_MAIN.
+POST3_SCRIPT = "\\set a random(1, 1000)\n\\set b random(1, 1000)\nSELECT bench.post3(:client_id, :a, :b);"
 
 
 @dataclass
@@ -174,9 +176,7 @@ class Bench:
         if hot.tps and spread.tps:
             self.rows.append(Row("capture hot / spread", clients, ratio=round(hot.tps / spread.tps, 3),
                                  baseline="capture spread", target=0.9))
-        self.measure("post_transaction 3 legs (PLATFORM_MAIN)", clients,
-                     "\\set a random(1, 1000)\n\\set b random(1, 1000)\n"
-                     "SELECT bench.post3(:client_id, :a, :b);", bare, 0.6)
+        self.measure("post_transaction 3 legs (PLATFORM_MAIN)", clients, POST3_SCRIPT, bare, 0.6)
 
     def measure(self, scenario: str, clients: int, script: str, baseline: Row | None = None,
                 target: float | None = None, setup: str | None = None, dsn: str | None = None) -> Row:
@@ -317,8 +317,7 @@ class Bench:
         """post_transaction and capture at 8 clients in two databases of this cluster, one migrated to each revision,
         runs alternating A B B A …: the noise of the machine falls on both arms alike. Beside the tps, the machine's
         CPU time per transaction (all processes, pgbench too, from /proc/stat) prices a posting without the wait."""
-        scripts = {"post_transaction 3 legs": "\\set a random(1, 1000)\n\\set b random(1, 1000)\n"
-                                              "SELECT bench.post3(:client_id, :a, :b);",
+        scripts = {"post_transaction 3 legs": POST3_SCRIPT,
                    "capture (fee to PLATFORM_MAIN)": "SELECT ledger.capture_payment(nextval('bench.ab_capture'));"}
         arms = {}
         for arm, revision in zip("AB", revisions):
