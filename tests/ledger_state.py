@@ -45,6 +45,10 @@ def violations(conn: psycopg.Connection) -> list[str]:
              JOIN ledger.wallets w ON w.id = e.wallet_id
             WHERE e.balance_after <> e.previous + e.amount OR e.bucket_seq <> e.position"""):
         found.append(f"entry {entry_id} of wallet {code} breaks its balance-after chain")
+    for (txn,) in conn.execute(
+        """SELECT DISTINCT e.transaction_id FROM ledger.entries e
+            WHERE NOT EXISTS (SELECT FROM ledger.transactions t WHERE t.id = e.transaction_id)"""):
+        found.append(f"entries of transaction {txn}, which has no header")
     for code, balance in conn.execute(
         """SELECT w.code, sum(b.balance) FROM ledger.wallets w JOIN ledger.wallet_buckets b ON b.wallet_id = w.id
             WHERE NOT w.allow_negative GROUP BY w.code HAVING sum(b.balance) < 0"""):

@@ -116,6 +116,7 @@ def test_a_batch_of_new_and_repeated_items_returns_each_items_id_in_order(world,
     assert len(set(new)) == 4 and not set(new) & set(first)
     keys = dict(db.execute("SELECT idempotency_key, id FROM ledger.transactions WHERE idempotency_key LIKE 'm-%'").fetchall())
     assert [keys[i["idempotency_key"]] for i in items] == ids
+    assert world.wallet_balance("alice") == Decimal("8.00")  # eight transfers of 1.00, none posted twice
     assert violations(db) == []
 
 

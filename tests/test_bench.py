@@ -54,9 +54,9 @@ def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
         db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
     db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
     db.commit()
-    loader = connect(None)  # autocommit: CALL may COMMIT
+    loader = connect()  # the application role, autocommit, as the benchmark's loader
     before = db.execute("SELECT count(*) FROM ledger.transactions").fetchone()[0]
-    loader.execute("CALL bench.bulk(2500, 1000)")
+    assert bench.post_batches(loader, bench.bulk_batches("test", 2500, 1000)) > 0
     db.commit()
     assert db.execute("SELECT count(*) FROM ledger.transactions").fetchone()[0] == before + 2500
     assert db.execute("SELECT count(DISTINCT created_xid) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:%'"
@@ -102,16 +102,18 @@ def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, db):
     """`bench --ab`: two databases of the same cluster, each at its revision, judged round by round."""
     harness = bench.Bench(dsn, echo=lambda line: None)
     try:
-        harness.ab(("0017", "0018"), rounds=2, seconds=1)
-        for arm, revision in (("a", "0017"), ("b", "0018")):
+        harness.ab(("0018", "0019"), rounds=2, seconds=1)
+        for arm, revision in (("a", "0018"), ("b", "0019")):
             with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=f"bench_ab_{arm}")) as conn:
                 assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
                 assert conn.execute("SELECT count(*) FROM ledger.payments WHERE status = 'CAPTURED'").fetchone()[0] > 0
+                assert conn.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:ab:%'"
+                                    ).fetchone()[0] == 2 * 5000
     finally:
         with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
             for arm in "ab":
                 conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
     rows = {row.scenario: row for row in harness.rows}
-    for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)"):
-        assert rows[f"{scenario}, A = 0017"].tps > 0 and rows[f"{scenario}, B = 0018"].tps > 0
+    for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)", "bulk, batches of 1,000"):
+        assert rows[f"{scenario}, A = 0018"].tps > 0 and rows[f"{scenario}, B = 0019"].tps > 0
         assert rows[f"{scenario}, B / A"].ratio > 0 and "ranged" in rows[f"{scenario}, B / A"].note

@@ -176,8 +176,8 @@ def demo(ctx: click.Context) -> None:
 @click.option("--only", multiple=True, type=click.Choice(["throughput", "bulk", "payouts", "checks"]),
               help="Run only these parts (repeatable).")
 @click.option("--ab", nargs=2, metavar="REV_A REV_B",
-              help="Instead: judge one change. post_transaction and capture in two databases at two revisions, "
-                   "runs alternating A B B A, tps and machine CPU per transaction.")
+              help="Instead: judge one change. post_transaction, capture and the bulk loader in two databases at "
+                   "two revisions, runs alternating A B B A, tps and machine CPU per transaction.")
 @click.option("--rounds", default=5, show_default=True, help="With --ab: rounds of A and B, 8 s each run.")
 @click.pass_context
 def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...],
