@@ -64,6 +64,23 @@ def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
     assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
 
 
+def test_the_bulk_scenario_prices_each_form_against_the_bare_insert_and_its_floor(dsn, db):
+    """One call and batches of 1,000, each beside the floor of the same form: the rows alone, committed the same way."""
+    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
+    db.commit()
+    harness = bench.Bench(dsn, echo=lambda line: None)
+    harness.bulk(sizes=[3000])
+    rows = {row.scenario: row for row in harness.rows}
+    for form in ("one call", "batches of 1,000"):
+        floor, guarded = rows[f"bulk floor, {form} (3,000)"], rows[f"bulk, {form} (3,000)"]
+        assert floor.ratio > 0 and floor.baseline == guarded.baseline == "bulk bare insert"
+        assert guarded.target == -5 and "of the floor" in guarded.note
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:%'").fetchone()[0] == 6000
+    assert db.execute("SELECT count(*) FROM bench.floor_transactions").fetchone()[0] == 6000
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
+
+
 def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_shape(dsn, db):
     """The floor calibration prices the data model: the same indexes and CHECKs, the same rows, no guard."""
     db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())

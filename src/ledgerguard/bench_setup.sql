@@ -169,8 +169,10 @@ $$;
 
 -- The floor of the bulk scenario: the rows of p_transactions 3-leg transfers
 -- (those the bulk scenario posts), written set-based into the floor's tables: keys,
--- headers, one UPDATE per balance bucket, the entries with their position and
--- balance after. No JSON, no validation, no fingerprint, no refusal.
+-- headers, one UPDATE per balance bucket (a hot wallet's the bucket of this
+-- database transaction, as the engine picks it), the entries with their
+-- position and balance after. No JSON, no validation, no fingerprint, no
+-- refusal.
 CREATE OR REPLACE FUNCTION bench.floor_bulk(p_transactions integer) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     v_first bigint := nextval(pg_get_serial_sequence('bench.floor_transactions', 'id'));
@@ -184,7 +186,7 @@ BEGIN
     SELECT v_first + g, 'TRANSFER', 'floor-bulk:' || (v_first + g) FROM generate_series(0, p_transactions - 1) AS g;
     WITH legs AS MATERIALIZED (
         SELECT v_first + g AS txn, w.id AS wallet_id, l.amount,
-               CASE WHEN w.bucket_count = 1 THEN 0 ELSE floor(random() * w.bucket_count) END::smallint AS bucket
+               CASE WHEN w.bucket_count = 1 THEN 0 ELSE ledger_private.transaction_bucket(w.id, w.bucket_count) END AS bucket
           FROM generate_series(0, p_transactions - 1) AS g
          CROSS JOIN LATERAL (VALUES ('p' || (1 + g % 1000), -10.00), ('m' || (1 + (g / 7) % 1000), 9.00),
                                     ('PLATFORM_MAIN', 1.00)) AS l (code, amount)
