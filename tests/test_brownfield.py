@@ -240,6 +240,9 @@ FALSE_POSITIVES = {
     # (squawk finds nothing when 0012 is linted on its own) and is idempotent anyway;
     # over the whole history squawk 2.x loses track of the open transaction.
     ("0012", "prefer-robust-stmts"): 1,
+    # ban-drop-type guards the clients of a type. ledger_private.batch_leg lives in
+    # a schema no role but ledger_owner can use, and no function uses it after 0019.
+    ("0019", "ban-drop-type"): 1,
 }
 
 
