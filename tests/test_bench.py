@@ -134,3 +134,17 @@ def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, db):
     for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)", "bulk, batches of 1,000"):
         assert rows[f"{scenario}, A = 0018"].tps > 0 and rows[f"{scenario}, B = 0019"].tps > 0
         assert rows[f"{scenario}, B / A"].ratio > 0 and "ranged" in rows[f"{scenario}, B / A"].note
+
+
+def test_the_ab_harness_leaves_out_the_bulk_loader_where_a_revision_has_no_batch_entry_point(dsn, db):
+    """Revision 0005 came before ledger.post_transactions: the A/B still judges posting and capture."""
+    harness = bench.Bench(dsn, echo=lambda line: None)
+    try:
+        harness.ab(("0005", "0006"), rounds=1, seconds=1)
+    finally:
+        with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
+            for arm in "ab":
+                conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
+    scenarios = {row.scenario for row in harness.rows}
+    assert "post_transaction 3 legs, B / A" in scenarios and "capture (fee to PLATFORM_MAIN), B / A" in scenarios
+    assert not any(scenario.startswith("bulk") for scenario in scenarios)

@@ -334,6 +334,7 @@ class Bench:
         loaded = "bulk, batches of 1,000"  # one connection: transfers per second
         transfers = 5000 * seconds
         arms = {}
+        batches = True  # both revisions have the batch entry point (revision 0006 on)
         for arm, revision in zip("AB", revisions):
             self.phase(f"A/B: database {arm} at revision {revision}, 2,000 funded wallets")
             dsn = self.fresh_database(f"bench_ab_{arm.lower()}", revision)
@@ -343,6 +344,7 @@ class Bench:
                 first = conn.execute("SELECT bench.payments(%s, false)", (rounds * seconds * 4000 + 1000,)).fetchone()[0]
                 conn.execute(f"CREATE SEQUENCE bench.ab_capture START {first}")
                 conn.execute("VACUUM ANALYZE")
+                batches &= conn.execute("SELECT to_regprocedure('ledger.post_transactions(jsonb)') IS NOT NULL").fetchone()[0]
             arms[arm] = dsn
         taken: dict[tuple[str, str], list[tuple[float, float]]] = {}
         for n in range(1, rounds + 1):
@@ -357,6 +359,8 @@ class Bench:
                     cpu_us = (machine_busy_seconds() - busy) / (tps * seconds) * 1e6
                     taken.setdefault((scenario, arm), []).append((tps, cpu_us))
                     self.echo(f"           {arm} {scenario:<32} {tps:8.1f} tps  {cpu_us:6.0f} µs CPU per transaction")
+                if not batches:
+                    continue
                 requests = bulk_batches(f"ab:{n}", transfers, 1000)
                 with psycopg.connect(dsn, autocommit=True) as conn:
                     busy = machine_busy_seconds()
@@ -364,7 +368,7 @@ class Bench:
                     cpu_us = (machine_busy_seconds() - busy) / transfers * 1e6
                 taken.setdefault((loaded, arm), []).append((tps, cpu_us))
                 self.echo(f"           {arm} {loaded:<32} {tps:8.1f} transfers/s  {cpu_us:6.0f} µs CPU per transfer")
-        for scenario in (*scripts, loaded):
+        for scenario in (*scripts, loaded) if batches else scripts:
             clients = 1 if scenario == loaded else 8
             for arm, revision in zip("AB", revisions):
                 tps = statistics.median(t for t, _ in taken[scenario, arm])
