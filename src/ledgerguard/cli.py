@@ -171,7 +171,8 @@ def demo(ctx: click.Context) -> None:
 
 
 @main.command()
-@click.option("--quick", is_flag=True, help="8 clients, 5 s per scenario, 1M-entry checks: under two minutes.")
+@click.option("--quick", is_flag=True, help="8 clients, 5 s per scenario, bulk in batches only, 1M-entry checks "
+                                            "with postings under the incremental run only: under two minutes.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Also write the table as JSON.")
 @click.option("--only", multiple=True, type=click.Choice(["throughput", "bulk", "payouts", "checks"]),
               help="Run only these parts (repeatable).")
