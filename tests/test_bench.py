@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from ledgerguard import bench
 
@@ -115,36 +117,33 @@ def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_
                          WHERE (last.bucket_seq, last.balance_after) <> (b.entry_count, b.balance)""").fetchone() == (0,)
 
 
-def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, db):
+@pytest.fixture
+def ab_harness(dsn: str) -> Iterator[bench.Bench]:
+    """A benchmark for `--ab` runs on this test's server; the two databases it makes are dropped afterwards."""
+    yield bench.Bench(dsn, echo=lambda line: None)
+    with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
+        for arm in "ab":
+            conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
+
+
+def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, ab_harness):
     """`bench --ab`: two databases of the same cluster, each at its revision, judged round by round."""
-    harness = bench.Bench(dsn, echo=lambda line: None)
-    try:
-        harness.ab(("0018", "0019"), rounds=2, seconds=1)
-        for arm, revision in (("a", "0018"), ("b", "0019")):
-            with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=f"bench_ab_{arm}")) as conn:
-                assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
-                assert conn.execute("SELECT count(*) FROM ledger.payments WHERE status = 'CAPTURED'").fetchone()[0] > 0
-                assert conn.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:ab:%'"
-                                    ).fetchone()[0] == 2 * 5000
-    finally:
-        with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
-            for arm in "ab":
-                conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
-    rows = {row.scenario: row for row in harness.rows}
+    ab_harness.ab(("0018", "0019"), rounds=2, seconds=1)
+    for arm, revision in (("a", "0018"), ("b", "0019")):
+        with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=f"bench_ab_{arm}")) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
+            assert conn.execute("SELECT count(*) FROM ledger.payments WHERE status = 'CAPTURED'").fetchone()[0] > 0
+            assert conn.execute("SELECT count(*) FROM ledger.transactions WHERE idempotency_key LIKE 'bulk:ab:%'"
+                                ).fetchone()[0] == 2 * 5000
+    rows = {row.scenario: row for row in ab_harness.rows}
     for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)", "bulk, batches of 1,000"):
         assert rows[f"{scenario}, A = 0018"].tps > 0 and rows[f"{scenario}, B = 0019"].tps > 0
         assert rows[f"{scenario}, B / A"].ratio > 0 and "ranged" in rows[f"{scenario}, B / A"].note
 
 
-def test_the_ab_harness_leaves_out_the_bulk_loader_where_a_revision_has_no_batch_entry_point(dsn, db):
+def test_the_ab_harness_leaves_out_the_bulk_loader_where_a_revision_has_no_batch_entry_point(ab_harness):
     """Revision 0005 came before ledger.post_transactions: the A/B still judges posting and capture."""
-    harness = bench.Bench(dsn, echo=lambda line: None)
-    try:
-        harness.ab(("0005", "0006"), rounds=1, seconds=1)
-    finally:
-        with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname="postgres"), autocommit=True) as conn:
-            for arm in "ab":
-                conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
-    scenarios = {row.scenario for row in harness.rows}
+    ab_harness.ab(("0005", "0006"), rounds=1, seconds=1)
+    scenarios = {row.scenario for row in ab_harness.rows}
     assert "post_transaction 3 legs, B / A" in scenarios and "capture (fee to PLATFORM_MAIN), B / A" in scenarios
     assert not any(scenario.startswith("bulk") for scenario in scenarios)

@@ -202,9 +202,9 @@ class Bench:
             floors: dict[str, float] = {}  # calibrations, at the first size only: the rows alone, in each form
             with self.conn() as conn:
                 bare = timed(conn, "SELECT bench.bare_bulk(%s)", size)
-                if size == sizes[0] and not self.quick:
-                    floors["one call"] = timed(conn, "SELECT bench.floor_bulk(%s)", size)
                 if size == sizes[0]:
+                    if not self.quick:
+                        floors["one call"] = timed(conn, "SELECT bench.floor_bulk(%s)", size)
                     # Each batch its own transaction, as the loader commits: every batch moves its buckets again.
                     floors["batches of 1,000"] = sum(timed(conn, "SELECT bench.floor_bulk(1000)")
                                                      for _ in range(size // 1000))
