@@ -27,6 +27,7 @@ from ledgerguard.cluster import EmbeddedCluster
 
 LOGIN_ROLES = {
     "lg_app": "ledger_app",
+    "lg_app2": "ledger_app",
     "lg_oncall": "ledger_oncall",
     "lg_auditor": "ledger_auditor",
     "lg_oncall2": "ledger_oncall",
@@ -179,3 +180,13 @@ def run_parallel(workers: int, task: Callable[[int, threading.Barrier], object])
     if errors:
         raise errors[0]
     return results
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """The SQLSTATE distribution of the hostile-input suite: every refusal it provoked, by code."""
+    module = __import__("sys").modules.get("test_hostile_input")
+    refused = getattr(module, "REFUSED", None)
+    if refused:
+        terminalreporter.write_sep("-", f"hostile input: {sum(refused.values())} calls, by outcome")
+        for outcome, count in sorted(refused.items()):
+            terminalreporter.write_line(f"{outcome}  {count:4d}")

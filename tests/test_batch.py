@@ -187,27 +187,13 @@ def test_concurrent_batches_and_single_postings_keep_every_chain(world, connect,
     assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
 
 
-def test_the_row_by_row_mark_cannot_be_used_to_forge_entries(world, owner):
-    """In row-by-row mode every row passes the entry trigger, which refuses supplied ledger values."""
-    owner.execute("BEGIN")
-    owner.execute("SELECT set_config('ledger.posting', 'rows', true)")
-    owner.execute("INSERT INTO ledger.transactions (kind) VALUES ('TRANSFER')")
-    with pytest.raises(psycopg.Error) as refused:
-        owner.execute("""INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
-                         SELECT currval('ledger.transactions_id_seq'), id, 'USD', 5, 0, 1, 5 FROM ledger.wallets WHERE code = 'alice'""")
-    assert refused.value.sqlstate == "LG016"
-    owner.execute("ROLLBACK")
-
-
 def test_an_entry_written_after_the_engine_still_answers_to_the_zero_sum(world, owner):
-    """The engine's mark covers its own statement only: a later leg on one of its transactions is checked at COMMIT."""
+    """A later leg on a transaction the batch engine wrote is checked at COMMIT with the whole transaction."""
     owner.execute("BEGIN")
     owner.execute("SET ROLE ledger_owner")
     [txn] = owner.execute("SELECT ledger.post_transactions(%s)", [Jsonb(transfers("late", 1))]).fetchone()[0]
-    owner.execute("SELECT set_config('ledger.posting', 'rows', true)")  # valid row by row, but unbalances txn
     owner.execute("INSERT INTO ledger.entries (transaction_id, wallet_id, amount) SELECT %s, id, 1 FROM ledger.wallets WHERE code = 'bob'",
-                  [txn])
-    owner.execute("SELECT set_config('ledger.posting', '', true)")
+                  [txn])  # a valid entry, but it unbalances the transaction
     with pytest.raises(psycopg.Error) as refused:
         owner.execute("COMMIT")
     assert refused.value.sqlstate == "LG011"

@@ -65,7 +65,7 @@ def test_duplicates_stop_the_revision_before_any_ddl_and_a_rerun_after_cleanup_b
     assert done.returncode == 0, done.stderr
     assert "no duplicates" in done.stderr and "built and valid" in done.stderr
     assert migrate.current(before_the_index) == migrate.head() and index_state(db) == "valid"
-    with pytest.raises(DuplicateGatewayTransaction, match="already captured by payment"):
+    with pytest.raises(DuplicateGatewayTransaction, match="already belongs to payment"):
         captured(shop, 4, "gw-3")
 
 

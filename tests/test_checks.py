@@ -57,7 +57,7 @@ def test_the_catalog_lists_exactly_the_check_functions(db):
     functions = {r[0] for r in db.execute(
         """SELECT p.proname FROM pg_proc p WHERE p.pronamespace = 'ledger_check'::regnamespace
             AND p.prorettype = 'ledger_check.finding'::regtype AND p.proname <> 'run_all'""")}
-    assert listed == functions and len(listed) == 20
+    assert listed == functions and len(listed) == 22
 
 
 def _copy_payout(db: psycopg.Connection, order: str, **changes: str) -> None:
@@ -343,7 +343,7 @@ def test_no_check_runs_a_correlated_subquery_per_row(ledger, db):
     bodies = db.execute("""SELECT p.proname, p.prosrc FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
                             WHERE p.pronamespace = 'ledger_check'::regnamespace AND l.lanname = 'sql'
                               AND p.prorettype = 'ledger_check.finding'::regtype""").fetchall()
-    assert len(bodies) == 20
+    assert len(bodies) == 22
     offenders = {}
     for name, body in bodies:
         for since in ("'24 hours'::interval", "NULL::interval"):

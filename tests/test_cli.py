@@ -112,7 +112,7 @@ def _break_balance(db, wallet: str, delta: str, bucket: int = 0) -> None:
 
 def test_check_on_a_healthy_ledger_exits_0(dsn):
     result = invoke("--dsn", dsn, "check", "--since", "all")
-    assert result.exit_code == 0 and result.output.startswith("OK  no findings (20 checks, window all history)")
+    assert result.exit_code == 0 and result.output.startswith("OK  no findings (22 checks, window all history)")
 
 
 def test_check_exit_status_follows_the_worst_severity_and_fail_on(dsn, db):
@@ -151,7 +151,7 @@ def test_check_prometheus_output_passes_the_prometheus_parser(dsn, db):
     assert set(families) == {"ledgerguard_check_findings", "ledgerguard_check_amount", "ledgerguard_check_worst_severity",
                              "ledgerguard_check_last_run_timestamp_seconds"}
     samples = {(s.labels.get("check"), s.labels.get("severity")): s.value for s in families["ledgerguard_check_findings"].samples}
-    assert len(samples) == 20 * 4 and samples[("balance_mismatch", "LOW")] == 1 and sum(samples.values()) == 1
+    assert len(samples) == 22 * 4 and samples[("balance_mismatch", "LOW")] == 1 and sum(samples.values()) == 1
     assert families["ledgerguard_check_worst_severity"].samples[0].value == 1
 
 
@@ -187,7 +187,7 @@ def test_check_incremental_reports_what_is_new_since_the_last_incremental_run(ds
 
 def test_checks_lists_the_catalog(dsn):
     result = invoke("--dsn", dsn, "checks")
-    assert result.exit_code == 0 and result.output.count("replaces:") == 20
+    assert result.exit_code == 0 and result.output.count("replaces:") == 22
 
 
 def test_the_shipped_catalog_fingerprints_match_a_migrated_database(dsn):

@@ -7,10 +7,15 @@ stored balance are the same before and after the call).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import psycopg
 import pytest
 
 from ledgerguard import errors
+
+# The SQLSTATE of every refused call of this module, printed at the end of the run (conftest.py).
+REFUSED: Counter[str] = Counter()
 
 # function -> (login, arguments as SQL literals that reach the function's work).
 # Objects named here are made by the `world` fixture.
@@ -57,7 +62,7 @@ AMOUNT_ARGS = [("ledger.create_payment", 4), ("ledger.create_payment", 6), ("led
 # Valid where they are: no fee, a provider's report of 0, an adjustment that debits.
 VALID_HERE = {("ledger.create_payment", 6, "0"), ("ledger.record_provider_event", 7, "0"), ("ledger_ops.post_adjustment", 1, "-5")}
 
-TEXTS = ["'x''); DROP TABLE ledger.entries; --'", "repeat('x', 100000)", "''", "E'\\\\x00'", "'nobody'"]
+TEXTS = ["'x''); DROP TABLE ledger.entries; --'", "repeat('x', 100000)", "repeat('é', 70000)", "''", "E'\\\\x00'", "'nobody'"]
 TEXT_ARGS = [(name, i) for name, (_, args) in CALLS.items() for i, a in enumerate(args)
              if a.startswith("'") and not a.startswith("'[") and not a.startswith("'{")]
 
@@ -115,6 +120,7 @@ def refused(connect, db, world, name: str, args: list[str]) -> psycopg.Error:
     assert error.sqlstate in errors.BY_SQLSTATE, f"{sql[:200]} -> unregistered {error.sqlstate}: {error}"
     assert error.diag.message_primary and error.diag.message_detail and error.diag.message_hint, sql[:200]
     assert state(db) == before, f"{sql[:200]} wrote something"
+    REFUSED[error.sqlstate] += 1
     return error
 
 
@@ -139,7 +145,8 @@ def test_hostile_amounts_are_refused(name, position, value, connect, db, world):
 @pytest.mark.parametrize("value", TEXTS)
 @pytest.mark.parametrize("name,position", TEXT_ARGS)
 def test_hostile_strings_are_refused_or_taken_as_plain_text(name, position, value, connect, db, world):
-    """A SQL-looking, oversized, empty or NUL-bearing string is data, never SQL: a registered error or plain text."""
+    """A SQL-looking, empty or NUL-bearing string is data, never SQL: a registered error or plain text. An oversized
+    one is refused, and the error quotes only a short prefix of it."""
     args = list(CALLS[name][1])
     args[position] = value
     login = CALLS[name][0]
@@ -147,12 +154,16 @@ def test_hostile_strings_are_refused_or_taken_as_plain_text(name, position, valu
     try:
         with connect(login) as conn:
             conn.execute(sql)
+        REFUSED["accepted as plain text"] += 1
+        assert "repeat(" not in value, f"{sql[:160]}: an oversized text was taken"
     except psycopg.Error as error:
+        REFUSED[error.sqlstate] += 1
         if error.sqlstate == "22021" and "\\x00" in value:
             pass  # PostgreSQL itself refuses NUL in text, before any function runs
         else:
             assert error.sqlstate in errors.BY_SQLSTATE, f"{sql[:160]} -> unregistered {error.sqlstate}: {error}"
             assert error.diag.message_detail and error.diag.message_hint
+            assert len(str(error)) < 1500, f"{sql[:160]}: the error quotes {len(str(error))} characters"
     assert db.execute("SELECT to_regclass('ledger.entries') IS NOT NULL").fetchone()[0]
     assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL) WHERE severity IN ('HIGH', 'CRITICAL')"
                       " AND check_name NOT IN ('processing_disabled')").fetchone()[0] == 0
@@ -163,6 +174,18 @@ def test_hostile_strings_are_refused_or_taken_as_plain_text(name, position, valu
 def test_malformed_legs_are_refused(legs, connect, db, world):
     error = refused(connect, db, world, "ledger.post_transaction", ["'k-bad'", "'TRANSFER'", legs, "NULL"])
     assert error.sqlstate in {"LG002", "LG005", "LG006", "LG011", "LG014"}, error
+
+
+@pytest.mark.parametrize("item", [
+    """'[{"idempotency_key": "b-r", "kind": "TRANSFER", "reference": {"a": 1}, "legs": [{"wallet": "alice", "amount": "-1.00"}, {"wallet": "bob", "amount": "1.00"}]}]'""",
+    """'[{"idempotency_key": "b-r", "kind": "TRANSFER", "reference": 7, "legs": [{"wallet": "alice", "amount": "-1.00"}, {"wallet": "bob", "amount": "1.00"}]}]'""",
+    """'[{"idempotency_key": 42, "kind": "TRANSFER", "legs": [{"wallet": "alice", "amount": "-1.00"}, {"wallet": "bob", "amount": "1.00"}]}]'""",
+    """'[{"idempotency_key": "b-w", "kind": "TRANSFER", "legs": [{"wallet": true, "amount": "-1.00"}, {"wallet": "bob", "amount": "1.00"}]}]'""",
+], ids=["object-reference", "number-reference", "number-key", "boolean-wallet"])
+def test_a_batch_item_is_as_strict_as_a_single_posting(item, connect, db, world):
+    """Issue 17, item 10: what ledger.post_transaction refuses as LG014, the batch refuses too."""
+    error = refused(connect, db, world, "ledger.post_transactions", [item])
+    assert error.sqlstate == "LG014", error
 
 
 @pytest.mark.parametrize("legs", LEGS)
@@ -193,6 +216,29 @@ STATES = [
     ("ledger.payout_once", ["'order:s4'", "'closed'", "1.00", "'MANUAL'"], "LG009"),
     ("ledger_ops.post_adjustment", ["'closed'", "1.00", "'goodwill'", "'INC-1'"], "LG009"),
     ("ledger_ops.post_adjustment", ["'frozen'", "1.00", "'goodwill'", "'INC-1'"], "LG008"),
+    # Money leaves only to a beneficiary that holds its own money (issue 17, item 6).
+    *[("ledger.payout_once", [f"'order:b{i}'", f"'{code}'", "1.00", "'MANUAL'"], "LG207")
+      for i, code in enumerate(["PAYOUTS_IN_TRANSIT", "PAYOUT_PROVIDER", "SUSPENSE", "PLATFORM_MAIN", "world", "euro"])],
+    # The ledger's own wallet codes are reserved (item 7).
+    *[("ledger.create_wallet", [f"'{code}'", f"'{kind}'", f"'{cur}'", neg], "LG015")
+      for code, kind, cur, neg in [("PLATFORM_MAIN:GBP", "USER", "USD", "false"), ("PLATFORM_MAIN:GBP", "PLATFORM", "GBP", "false"),
+                                   ("SUSPENSE:EUR", "SUSPENSE", "EUR", "true"), ("PAYOUTS_IN_TRANSIT:JPY", "PLATFORM", "JPY", "false"),
+                                   ("PAYOUT_PROVIDER:x", "PROVIDER", "USD", "true")]],
+    # Gateway ids: another payment's (LG109, at authorization as at capture), one other than authorized (LG101), too long.
+    ("ledger.authorize_payment", ["{payment}", "'gw-taken'"], "LG109"),
+    ("ledger.capture_payment", ["{payment}", "'gw-taken'"], "LG109"),
+    ("ledger.capture_payment", ["{authorized}", "'gw-other'"], "LG101"),
+    ("ledger.authorize_payment", ["{payment}", "repeat('g', 10000)"], "LG015"),
+    ("ledger.capture_payment", ["{payment}", "repeat('g', 10000)"], "LG015"),
+    # A pending payout's provider ref is never replaced (item 12); refs and payloads are bounded (item 10).
+    ("ledger.complete_payout", ["{with_ref}", "'prov-other'"], "LG202"),
+    ("ledger.complete_payout", ["{payout}", "repeat('r', 10000)"], "LG015"),
+    ("ledger.record_provider_event", ["'acme'", "'shop'", "'ev-9'", "9", "{payout}", "repeat('r', 10000)", "'submitted'",
+                                      "1.00", "'USD'", "'{}'"], "LG015"),
+    ("ledger.record_provider_event", ["'acme'", "'shop'", "'ev-9'", "9", "{payout}", "'prov-9'", "'submitted'", "1.00", "'USD'",
+                                      "jsonb_build_object('blob', repeat(md5(random()::text), 10000))"], "LG015"),
+    ("ledger.run_settlement_batch", ["'infinity'::date"], "LG015"),
+    ("ledger.run_settlement_batch", ["'-infinity'::date"], "LG015"),
 ]
 
 
@@ -208,10 +254,24 @@ def states(world, app, connect, owner):
     oncall.execute("SELECT ledger_ops.freeze_wallet('frozen', 'fraud review', 'INC-2')")
     oncall.execute("SELECT ledger_ops.freeze_wallet('debits', 'chargeback review', 'INC-3', 'DEBITS')")
     owner.execute("UPDATE ledger.wallets SET status = 'CLOSED' WHERE code = 'closed'")
-    return {**world, "from_frozen": from_frozen}
+    taken = app.create_payment("pay-g", "order:g", "alice", "shop", "10.00", "USD", "1.00", "COD")
+    app.capture_payment(taken, "gw-taken")
+    authorized = app.create_payment("pay-a", "order:a", "alice", "shop", "10.00", "USD", "1.00", "PREPAID")
+    app.authorize_payment(authorized, "gw-auth")
+    with_ref = app.payout_once("order:r", "shop", "1.00")[0]
+    app.record_provider_event("acme", "shop", "ev-r", 1, with_ref, "prov-r", "submitted", "1.00", "USD")
+    return {**world, "from_frozen": from_frozen, "authorized": authorized, "with_ref": with_ref}
 
 
 @pytest.mark.parametrize("name,args,code", STATES, ids=[f"{n}-{c}-{i}" for i, (n, _, c) in enumerate(STATES)])
 def test_frozen_closed_and_foreign_wallets_get_their_sqlstate(name, args, code, connect, db, states):
     error = refused(connect, db, states, name, args)
     assert error.sqlstate == code, f"{name}: {error.sqlstate} {error}"
+
+
+def test_the_suite_makes_at_least_500_distinct_hostile_calls():
+    """Issue 17: at least 500 distinct bad calls across the public API, each in its own transaction."""
+    nulls = sum(1 for n, (_, a) in CALLS.items() for i in range(len(a)) if (n, i) not in NULL_MEANS_NONE)
+    amounts = sum(1 for n, i in AMOUNT_ARGS for v in AMOUNTS if (n, i, v) not in VALID_HERE)
+    total = nulls + amounts + len(TEXT_ARGS) * len(TEXTS) + 2 * len(LEGS) + len(STATES) + 4
+    assert total >= 500, total

@@ -48,6 +48,26 @@ def test_a_large_adjustment_needs_a_second_oncall_user(books, oncall, connect, d
     assert violations(db) == []
 
 
+def test_adjustments_split_under_the_threshold_still_need_a_second_oncall_user(books, oncall, connect, db):
+    """Issue 17, item 8: one user's own adjustments of one wallet add up within ops.adjustment_approval_window."""
+    first = oncall.audited("ledger_ops.post_adjustment", "vendor:1", Decimal("999.99"), "missing credit", "INC-S")
+    assert first["after_state"]["status"] == "EXECUTED"
+    second = oncall.audited("ledger_ops.post_adjustment", "vendor:1", Decimal("999.99"), "missing credit", "INC-S")
+    assert second["after_state"]["status"] == "PENDING_APPROVAL", "999.99 + 999.99 reaches the 1,000 threshold"
+    assert books.wallet_balance("vendor:1") == Decimal("1499.99")
+    books.create_wallet("vendor:2", "VENDOR", "USD")
+    other = Ops(connect("lg_oncall2"))
+    assert other.audited("ledger_ops.post_adjustment", "vendor:2", Decimal("999.99"), "missing credit",
+                         "INC-S")["after_state"]["status"] == "EXECUTED", "another wallet is counted apart"
+    assert other.audited("ledger_ops.post_adjustment", "vendor:1", Decimal("999.99"), "checked",
+                         "INC-S")["after_state"]["status"] == "EXECUTED", "the second person executes the request"
+    db.execute("UPDATE ledger.settings SET value = '0 seconds' WHERE name = 'ops.adjustment_approval_window'")
+    db.commit()
+    assert oncall.audited("ledger_ops.post_adjustment", "vendor:1", Decimal("999.99"), "missing credit",
+                          "INC-T")["after_state"]["status"] == "EXECUTED", "outside the window it stands alone"
+    assert violations(db) == []
+
+
 def _second_payout_posting(owner, order: str, key: str, amount: str) -> None:
     """The incident: a second PAYOUT posting of an order from vendor:1, written past the guard."""
     owner.execute("""WITH t AS (INSERT INTO ledger.transactions (kind, idempotency_key, reference)

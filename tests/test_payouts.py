@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -87,12 +88,12 @@ def test_orders_whose_refs_collide_under_a_32_bit_hash_neither_wait_nor_skip(ven
     first, second = _colliding_orders(db)
     assert db.execute("SELECT hashtext(%s) = hashtext(%s)", (first, second)).fetchone()[0]
     # Hold exactly what payout_once holds for the first order: its advisory
-    # lock (namespace 0x4C470001, the order's dense key), nothing else.
+    # lock (the order's keyed key), nothing else.
     db.execute("INSERT INTO ledger.payout_orders (order_ref) VALUES (%s)", (first,))
     db.commit()
-    key = db.execute("SELECT lock_key FROM ledger.payout_orders WHERE order_ref = %s", (first,)).fetchone()[0]
     holder = connect(None, autocommit=False)
-    holder.execute("SELECT pg_advisory_xact_lock(1279721473, %s)", (key,))
+    holder.execute("SELECT pg_advisory_xact_lock(ledger_private.payout_lock_key(lock_key)) FROM ledger.payout_orders"
+                   " WHERE order_ref = %s", (first,))
     holder.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (first,))  # what a 32-bit-hash scheme would hold
     other = connect("lg_app", autocommit=False)
     other.execute("SET LOCAL lock_timeout = '2s'")
@@ -103,7 +104,7 @@ def test_orders_whose_refs_collide_under_a_32_bit_hash_neither_wait_nor_skip(ven
     assert live_payouts(db, second) == 1
 
 
-def test_a_held_payout_lock_with_lock_timeout_fails_fast_and_writes_nothing(vendors, connect, db):
+def test_a_held_payout_lock_with_lock_timeout_fails_fast_with_lg206_and_writes_nothing(vendors, connect, db):
     failed = vendors.rows("ledger.payout_once", "order:L", "vendor:1", Decimal("5.00"))[0][0]
     vendors.call("ledger.fail_payout", failed, "bank rejected")  # the order's lock key exists now
     holder = connect("lg_app", autocommit=False)
@@ -111,8 +112,11 @@ def test_a_held_payout_lock_with_lock_timeout_fails_fast_and_writes_nothing(vend
     waiter = connect("lg_app", autocommit=False)
     waiter.execute("SET LOCAL lock_timeout = '200ms'")
     before = db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0]
-    with pytest.raises(psycopg.errors.LockNotAvailable):
+    started = time.monotonic()
+    with pytest.raises(psycopg.Error) as busy:
         waiter.execute("SELECT * FROM ledger.payout_once('order:L', 'vendor:1', 5.00, 'MANUAL')")
+    assert busy.value.sqlstate == "LG206" and "200ms" in busy.value.diag.message_detail
+    assert time.monotonic() - started < 5, "the caller's shorter lock_timeout bounds the wait"
     waiter.rollback()
     holder.commit()
     assert live_payouts(db, "order:L") == 1
@@ -183,4 +187,180 @@ def test_out_of_order_duplicated_callbacks_end_in_the_state_of_the_highest_seque
     assert status == STATUS[highest_state]
     assert stored == len(life), "each distinct event is stored once"
     db.rollback()
+    assert violations(db) == []
+
+
+def _record(app: Ledger, *event) -> str:
+    return app.call("ledger.record_provider_event", *event)
+
+
+@pytest.mark.parametrize("reports", [
+    [(1, "succeeded", "5000.00"), (2, "failed", "5000.00")],   # the reported attack: 10.00 paid, 5,000.00 returned
+    [(1, "failed", "900.00")],                                  # one failure report above the payout
+    [(1, "succeeded", "5000.00"), (2, "succeeded", "8.00"), (3, "failed", "0")],
+    [(1, "succeeded", "4.00"), (2, "succeeded", "5000.00"), (3, "failed", "1.00")],
+], ids=["over-reported-then-failed", "failure-over-the-payout", "up-down-failed", "down-up-failed"])
+def test_a_failed_payout_gives_back_exactly_what_it_took_whatever_the_provider_reports(reports, vendors, db):
+    payout_id = vendors.rows("ledger.payout_once", "order:M", "vendor:1", Decimal("10.00"))[0][0]
+    for seq, state, amount in reports:
+        assert _record(vendors, *_event(payout_id, f"m-{seq}", seq, state, amount)) == "APPLIED"
+    assert vendors.wallet_balance("vendor:1") == Decimal("100000.00")
+    for system in ("SUSPENSE", "PAYOUTS_IN_TRANSIT", "PAYOUT_PROVIDER"):
+        assert vendors.wallet_balance(system) == 0, system
+    db.rollback()
+    assert violations(db) == []
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL) WHERE check_name = 'payout_overreturns'").fetchone()[0] == 0
+
+
+def test_a_downward_correction_returns_the_advance_before_the_beneficiarys_money(vendors, db):
+    payout_id = vendors.rows("ledger.payout_once", "order:D", "vendor:1", Decimal("10.00"))[0][0]
+    _record(vendors, *_event(payout_id, "d-1", 1, "succeeded", "5000.00"))  # SUSPENSE advances 4,990.00
+    assert vendors.wallet_balance("SUSPENSE") == Decimal("-4990.00")
+    _record(vendors, *_event(payout_id, "d-2", 2, "succeeded", "8.00"))     # 4,992.00 comes back
+    assert vendors.wallet_balance("SUSPENSE") == 0
+    assert vendors.wallet_balance("vendor:1") == Decimal("99992.00")     # 2.00 of its own 10.00, not 4,992.00
+    assert vendors.wallet_balance("PAYOUT_PROVIDER") == Decimal("8.00")
+
+
+def test_the_check_finds_a_beneficiary_credited_back_beyond_its_payout(vendors, db):
+    """A return of 50.00 on a payout of 10.00, written with the triggers off (the way the incident got in)."""
+    payout_id = vendors.rows("ledger.payout_once", "order:X", "vendor:1", Decimal("10.00"))[0][0]
+    db.execute("SET session_replication_role = replica")
+    txn = db.execute("INSERT INTO ledger.transactions (kind, reference, payout_id) VALUES ('PAYOUT_RETURN', 'order:X', %s)"
+                     " RETURNING id", (payout_id,)).fetchone()[0]
+    db.execute("""INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+                  SELECT %s, w.id, 'USD', v.amount, 0, 1000 + v.n, 0
+                    FROM (VALUES ('vendor:1', 50.00, 1), ('SUSPENSE', -50.00, 2)) AS v (code, amount, n)
+                    JOIN ledger.wallets w ON w.code = v.code""", (txn,))
+    db.execute("RESET session_replication_role")
+    found = db.execute("SELECT severity, subject, amount, detail ->> 'debited' FROM ledger_check.run_all(NULL)"
+                       " WHERE check_name = 'payout_overreturns'").fetchall()
+    assert found == [("CRITICAL", f"payout {payout_id}", Decimal("40.00"), "10.00")]
+
+
+PROVIDER_AMOUNTS = st.sampled_from(["0", "0.01", "9.99", "10.00", "10.01", "900.00", "5000.00"])
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(reports=st.lists(st.tuples(st.sampled_from(["created", "submitted", "succeeded", "failed"]), PROVIDER_AMOUNTS),
+                        min_size=1, max_size=6))
+def test_no_sequence_of_provider_reports_credits_a_beneficiary_beyond_its_payout(reports, vendors, db):
+    """Whatever a provider claims, in whatever order: the beneficiary never ends above where it was before the
+    payout, ends exactly there when the payout failed, and SUSPENSE never gains."""
+    order = f"order:P{next(ORDER_NUMBERS)}"
+    before = vendors.wallet_balance("vendor:1")
+    payout_id = vendors.rows("ledger.payout_once", order, "vendor:1", Decimal("10.00"))[0][0]
+    for seq, (state, amount) in enumerate(reports, start=1):
+        if amount == "0" and state != "failed":
+            continue  # a zero amount is refused outside failure reports (LG001)
+        _record(vendors, *_event(payout_id, f"{order}-{seq}", seq, state, amount, ref=None))
+    after = vendors.wallet_balance("vendor:1")
+    db.rollback()
+    status = db.execute("SELECT status FROM ledger.payouts WHERE id = %s", (payout_id,)).fetchone()[0]
+    assert after <= before
+    if status == "FAILED":
+        assert after == before
+    assert db.execute("SELECT coalesce(sum(e.amount), 0) FROM ledger.entries e JOIN ledger.transactions t ON t.id = e.transaction_id"
+                      " JOIN ledger.wallets w ON w.id = e.wallet_id WHERE t.payout_id = %s AND w.code = 'SUSPENSE'",
+                      (payout_id,)).fetchone()[0] <= 0
+    assert db.execute("SELECT count(*) FROM ledger_check.payout_overreturns(NULL)").fetchone()[0] == 0
+    db.rollback()
+
+
+def test_a_payout_waits_at_most_the_lock_wait_setting_then_refuses_with_lg206(vendors, connect, db):
+    """Whoever holds an order's lock (here the owner, who can compute its key), payout_once waits a bounded time."""
+    db.execute("UPDATE ledger.settings SET value = '300 milliseconds' WHERE name = 'payouts.lock_wait'")
+    db.execute("INSERT INTO ledger.payout_orders (order_ref) VALUES ('order:B')")
+    db.commit()
+    holder = connect(None, autocommit=False)
+    holder.execute("SELECT pg_advisory_xact_lock(ledger_private.payout_lock_key(lock_key)) FROM ledger.payout_orders"
+                   " WHERE order_ref = 'order:B'")
+    caller = connect("lg_app")  # no lock_timeout of its own: the setting bounds the wait
+    started = time.monotonic()
+    with pytest.raises(psycopg.Error) as busy:
+        caller.execute("SELECT * FROM ledger.payout_once('order:B', 'vendor:1', 5.00)")
+    assert busy.value.sqlstate == "LG206"
+    assert 0.25 < time.monotonic() - started < 5
+    holder.rollback()
+    assert caller.execute("SELECT created FROM ledger.payout_once('order:B', 'vendor:1', 5.00)").fetchone()[0]
+    assert caller.execute("SHOW lock_timeout").fetchone()[0] == "0", "the bound is the call's own, not left behind"
+
+
+def test_locks_a_stranger_can_take_never_stall_a_payout(vendors, connect, db):
+    """The attack: a login took advisory keys 1..5000 in every form it could guess. The payouts go through."""
+    for n in range(20):  # orders 1..20 exist, so their dense keys are taken
+        vendors.rows("ledger.payout_once", f"order:G{n}", "vendor:1", Decimal("1.00"))
+    squatter = connect("lg_app", autocommit=False)  # any login that can connect; only ledger roles can (below)
+    squatter.execute("""SELECT pg_advisory_xact_lock(1279721473, k), pg_advisory_xact_lock(k::bigint),
+                               pg_advisory_xact_lock(k, 0), pg_advisory_xact_lock(hashtext('order:G' || k))
+                          FROM generate_series(1, 5000) AS k""")
+    payer = connect("lg_app")
+    payer.execute("SET lock_timeout = '1s'")
+    for n in range(20, 40):
+        assert payer.execute("SELECT created FROM ledger.payout_once(%s, 'vendor:1', 1.00)", (f"order:G{n}",)).fetchone()[0]
+    assert payer.execute("SELECT count(*) FROM ledger.payout_once('order:G3', 'vendor:1', 1.00)").fetchone()[0] == 1
+    squatter.rollback()
+
+
+def test_a_login_with_no_ledger_role_cannot_connect_to_a_migrated_database(empty_database):
+    from ledgerguard import migrate
+
+    dsn = empty_database()
+    migrate.upgrade(dsn)
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("DROP ROLE IF EXISTS lg_stranger")
+        admin.execute("CREATE ROLE lg_stranger LOGIN")
+        admin.execute("DROP ROLE IF EXISTS lg_stranger_app")
+        admin.execute("CREATE ROLE lg_stranger_app LOGIN IN ROLE ledger_app")
+    stranger = psycopg.conninfo.make_conninfo(dsn, user="lg_stranger")
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(stranger).close()
+    with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, user="lg_stranger_app")) as app:
+        assert app.execute("SELECT ledger.wallet_balance('PLATFORM_MAIN')").fetchone()[0] == 0
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("DROP OWNED BY lg_stranger_app")
+        admin.execute("DROP ROLE lg_stranger, lg_stranger_app")
+
+
+def test_the_payouts_kill_switch_stops_new_money_but_not_what_the_provider_reports(vendors, connect, db):
+    """Decided (issue 17, item 12): while payouts are off, no payout is made, but a completion or failure the
+    provider reports is still recorded; refusing it would desync the ledger from the provider."""
+    done, failed = (vendors.rows("ledger.payout_once", f"order:K{n}", "vendor:1", Decimal("3.00"))[0][0] for n in (1, 2))
+    connect("lg_oncall").execute("SELECT ledger_ops.set_kill_switch('payouts', false, 'provider outage', 'INC-K')")
+    with pytest.raises(psycopg.Error) as off:
+        connect("lg_app").execute("SELECT * FROM ledger.payout_once('order:K3', 'vendor:1', 3.00)")
+    assert off.value.sqlstate == "LG108"
+    assert vendors.call("ledger.complete_payout", done, "prov-k1")
+    assert vendors.call("ledger.fail_payout", failed, "bank rejected")
+    assert db.execute("SELECT array_agg(status ORDER BY id) FROM ledger.payouts WHERE id IN (%s, %s)",
+                      (done, failed)).fetchone()[0] == ["COMPLETED", "FAILED"]
+
+
+def test_one_vendor_short_of_funds_is_skipped_and_everyone_else_is_paid(vendors, db):
+    """Issue 17, item 9: the batch pays everyone it can; the short one gets a row in the batch's report and a finding."""
+    vendors.create_wallet("vendor:3", "VENDOR", "USD")
+    for n, payee in ((1, "vendor:1"), (3, "vendor:3"), (2, "vendor:2")):
+        payment = vendors.create_payment(f"pay-s{n}", f"order:s{n}", "card", payee, "40.00", "USD", "4.00", "PREPAID")
+        vendors.capture_payment(payment)
+    vendors.post_transaction("spent", "TRANSFER", [("vendor:3", "-30.00"), ("card", "30.00")])  # 6.00 left of 36.00 due
+    today = db.execute("SELECT (now() AT TIME ZONE 'UTC')::date").fetchone()[0]
+    batch = vendors.run_settlement_batch(today)
+    db.rollback()
+    paid = db.execute("SELECT array_agg(order_ref ORDER BY order_ref) FROM ledger.settlement_batch_items WHERE batch_id = %s",
+                      (batch,)).fetchone()[0]
+    assert paid == ["order:s1", "order:s2"]
+    assert db.execute("SELECT order_ref, sqlstate FROM ledger.settlement_batch_refusals WHERE batch_id = %s",
+                      (batch,)).fetchall() == [("order:s3", "LG010")]
+    assert db.execute("SELECT payouts_created, payouts_refused FROM ledger.settlement_batches WHERE id = %s",
+                      (batch,)).fetchone() == (2, 1)
+    found = db.execute("SELECT severity, subject, detail ->> 'sqlstate' FROM ledger_check.run_all()"
+                       " WHERE check_name = 'settlement_refusals'").fetchall()
+    assert found == [("HIGH", "order order:s3", "LG010")]
+    db.rollback()
+    vendors.post_transaction("refund-spent", "TRANSFER", [("card", "-30.00"), ("vendor:3", "30.00")])
+    again = vendors.run_settlement_batch(today)  # the rerun pays only what is unpaid
+    db.rollback()
+    assert db.execute("SELECT payouts_created, payouts_existing, payouts_refused FROM ledger.settlement_batches WHERE id = %s",
+                      (again,)).fetchone() == (1, 2, 0)
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all() WHERE check_name = 'settlement_refusals'").fetchone()[0] == 0
     assert violations(db) == []

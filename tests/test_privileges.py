@@ -5,6 +5,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from ledger_state import violations
+
 WRITES = [
     "INSERT INTO ledger.entries (transaction_id, wallet_id, amount) VALUES (1, 1, 1)",
     "UPDATE ledger.wallets SET status = 'FROZEN', freeze_mode = 'FULL'",
@@ -56,3 +58,98 @@ def test_the_api_records_the_session_user_not_the_definer(app, db):
     txn = app.post_transaction("k", "TRANSFER", [("world", "-1.00"), ("alice", "1.00")])
     assert db.execute("SELECT created_by FROM ledger.transactions WHERE id = %s", (txn,)).fetchone()[0] == "lg_app"
     assert db.execute("SELECT created_by FROM ledger.wallets WHERE code = 'alice'").fetchone()[0] == "lg_app"
+
+
+# Attacks as a ledger_migrator member who becomes the owner (SET ROLE
+# ledger_owner) and sets, for the transaction, the settings the guards once
+# read: the posting engines' mark, the zero-sum memo, the repair mark. None
+# may weaken a guard: each write is refused and nothing is left behind.
+SETTINGS = [
+    {},
+    {"ledger.posting": "engine"},
+    {"ledger.posting": "rows"},
+    {"ledger.zero_sum_checked": "{txn}:9223372036854775807"},
+    {"ledger.repairing_wallet": "{alice}"},
+    {"ledger.posting": "engine", "ledger.zero_sum_checked": "{txn}:9223372036854775807", "ledger.repairing_wallet": "{alice}"},
+]
+FORGED_POSTING = """
+    WITH b AS (UPDATE ledger.wallet_buckets AS b SET balance = b.balance + v.amount, entry_count = b.entry_count + 1
+                 FROM (VALUES ({alice}, {credit}::numeric), ({world}, -{debit}::numeric)) AS v (wallet_id, amount)
+                WHERE b.wallet_id = v.wallet_id AND b.bucket = 0
+            RETURNING b.wallet_id, b.bucket, b.entry_count, b.balance, v.amount)
+    INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+    SELECT {txn}, b.wallet_id, 'USD', b.amount, b.bucket, b.entry_count, b.balance FROM b"""
+ATTACKS = {
+    # the reported attack: a FULL-frozen wallet credited 777.00 by hand, the way the engine writes
+    "credit a frozen wallet": ([FORGED_POSTING.format(alice="{alice}", world="{world}", txn="{txn}", credit=777, debit=777)],
+                               "LG008"),
+    # the same, unbalanced: 777.00 out of nowhere
+    "an unbalanced engine-style posting": (
+        ["UPDATE ledger.wallets SET status = 'ACTIVE', freeze_mode = NULL WHERE id = {alice}",
+         FORGED_POSTING.format(alice="{alice}", world="{world}", txn="{txn}", credit=777, debit=0.01)], "LG011"),
+    "an unbalanced entry through the entry trigger": (
+        ["UPDATE ledger.wallets SET status = 'ACTIVE', freeze_mode = NULL WHERE id = {alice}",
+         "INSERT INTO ledger.entries (transaction_id, wallet_id, amount) VALUES ({txn}, {alice}, 777)"], "LG011"),
+    "a stored balance raised": (["UPDATE ledger.wallet_buckets SET balance = balance + 777 WHERE wallet_id = {alice}"], "LG016"),
+    "a bucket moved before its entries": (
+        ["UPDATE ledger.wallet_buckets SET balance = balance + 777, entry_count = entry_count + 1 WHERE wallet_id = {alice}",
+         "INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)"
+         " SELECT {txn}, {alice}, 'USD', 777, 0, entry_count, balance FROM ledger.wallet_buckets WHERE wallet_id = {alice}"],
+        "LG016"),
+    "a bucket unfrozen behind its wallet": (["UPDATE ledger.wallet_buckets SET status = 'ACTIVE', freeze_mode = NULL"
+                                             " WHERE wallet_id = {alice}"], "LG016"),
+}
+
+
+@pytest.fixture
+def frozen_alice(app, connect, db):
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    app.post_transaction("seed", "TRANSFER", [("world", "-10.00"), ("alice", "10.00")])
+    connect("lg_oncall").execute("SELECT ledger_ops.freeze_wallet('alice', 'fraud review', 'INC-1')")
+    return {code: wallet_id for code, wallet_id in db.execute("SELECT code, id FROM ledger.wallets")}
+
+
+def ledger_rows(db) -> tuple:
+    return db.execute("""SELECT (SELECT count(*) FROM ledger.transactions), (SELECT count(*) FROM ledger.entries),
+                                (SELECT array_agg((wallet_id, bucket, balance, entry_count, status) ORDER BY wallet_id, bucket)::text
+                                   FROM ledger.wallet_buckets)""").fetchone()
+
+
+@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: "+".join(s) or "no-setting")
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_no_session_setting_lets_the_owner_write_around_a_guard(attack, settings, frozen_alice, connect, db):
+    statements, sqlstate = ATTACKS[attack]
+    before = ledger_rows(db)
+    dba = connect("lg_dba", autocommit=False)
+    dba.execute("SET ROLE ledger_owner")
+    txn = dba.execute("INSERT INTO ledger.transactions (kind) VALUES ('TRANSFER') RETURNING id").fetchone()[0]
+    names = {"txn": txn, "alice": frozen_alice["alice"], "world": frozen_alice["world"]}
+    for name, value in settings.items():
+        dba.execute("SELECT set_config(%s, %s, true)", (name, value.format(**names)))
+    with pytest.raises(psycopg.Error) as refused:
+        for statement in statements:
+            dba.execute(statement.format(**names))
+        dba.commit()
+    assert refused.value.sqlstate == sqlstate
+    dba.rollback()
+    assert ledger_rows(db) == before
+    assert violations(db) == []
+    assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
+
+
+def test_a_reused_key_tells_another_login_only_that_the_key_is_taken(app, connect):
+    """LG013 names who used a key first, when, and its result only to that same login."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    first = app.post_transaction("shared-key", "TRANSFER", [("world", "-1.00"), ("alice", "1.00")])
+    different = "SELECT ledger.post_transaction('shared-key', 'TRANSFER', %s::jsonb)"
+    legs = '[{"wallet": "world", "amount": "-2.00"}, {"wallet": "alice", "amount": "2.00"}]'
+    with pytest.raises(psycopg.Error) as other:
+        connect("lg_app2").execute(different, (legs,))
+    assert other.value.sqlstate == "LG013"
+    detail = other.value.diag.message_detail
+    assert "lg_app" not in detail and str(first) not in detail and "Another login" in detail
+    with pytest.raises(psycopg.Error) as same:
+        connect("lg_app").execute(different, (legs,))
+    assert same.value.sqlstate == "LG013" and f"result {first}" in same.value.diag.message_detail

@@ -15,11 +15,11 @@ BEGIN
     END IF;
     PERFORM ledger_private.require_enabled('payments');
     UPDATE ledger.payments AS p
-       SET status = 'AUTHORIZED', gateway_txn_id = coalesce(p_gateway_txn_id, p.gateway_txn_id)
+       SET status = 'AUTHORIZED', gateway_txn_id = ledger_private.record_gateway_txn(v_payment, p_gateway_txn_id)
      WHERE p.id = p_payment_id;
     RETURN p_payment_id;
 END
 $$;
-COMMENT ON FUNCTION ledger.authorize_payment(bigint, text) IS 'Records the gateway authorisation: INITIATED -> AUTHORIZED (again: no-op). Any other state is LG101. Moves no money.';
+COMMENT ON FUNCTION ledger.authorize_payment(bigint, text) IS 'Records the gateway authorisation: INITIATED -> AUTHORIZED (again: no-op). Any other state is LG101; a gateway transaction of another payment LG109. Moves no money.';
 REVOKE ALL ON FUNCTION ledger.authorize_payment(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.authorize_payment(bigint, text) TO ledger_app;

@@ -8,7 +8,7 @@ AS $$
 DECLARE
     v_payment  ledger.payments;
     v_txn      bigint;
-    v_other    bigint;
+    v_gateway  text;
 BEGIN
     PERFORM ledger_private.require_arguments('ledger.capture_payment', jsonb_build_object('p_payment_id', p_payment_id IS NULL));
     v_payment := ledger_private.lock_payment(p_payment_id);
@@ -23,17 +23,7 @@ BEGIN
                                   v_payment.failed_at, coalesce(v_payment.failure_reason, 'no reason recorded')),
                   HINT = 'Do not retry: investigate (SELECT * FROM ledger.retry_advice(''payment'', id)); a new attempt is a new payment.';
     END IF;
-    IF p_gateway_txn_id IS NOT NULL THEN
-        -- Friendly first; the unique index payments_one_gateway_txn is the guard.
-        SELECT p.id INTO v_other FROM ledger.payments AS p WHERE p.gateway_txn_id = p_gateway_txn_id AND p.id <> p_payment_id;
-        IF FOUND THEN
-            RAISE EXCEPTION 'gateway transaction % is already captured by payment %', quote_literal(left(p_gateway_txn_id, 100)), v_other
-                USING ERRCODE = 'LG109',
-                      DETAIL = format('Payment %s (order %s) was to be captured with gateway transaction %s, which payment %s holds.',
-                                      p_payment_id, v_payment.order_ref, quote_literal(left(p_gateway_txn_id, 100)), v_other),
-                      HINT = 'Ask the gateway which payment the charge belongs to; one gateway charge is captured once.';
-        END IF;
-    END IF;
+    v_gateway := ledger_private.record_gateway_txn(v_payment, p_gateway_txn_id);
     v_txn := ledger_private.post(
         nextval('ledger.transactions_id_seq'), 'PAYMENT_CAPTURE', NULL, v_payment.order_ref,
         ARRAY[v_payment.payer_wallet_id, v_payment.payee_wallet_id,
@@ -42,11 +32,11 @@ BEGIN
         p_payment_id);
     UPDATE ledger.payments AS p
        SET status = 'CAPTURED', capture_transaction_id = v_txn, captured_at = now(),
-           gateway_txn_id = coalesce(p_gateway_txn_id, p.gateway_txn_id)
+           gateway_txn_id = v_gateway
      WHERE p.id = p_payment_id;
     RETURN v_txn;
 END
 $$;
-COMMENT ON FUNCTION ledger.capture_payment(bigint, text) IS 'Captures a payment once: one PAYMENT_CAPTURE transaction of payer debit, payee credit (amount - fee) and platform fee credit to PLATFORM_MAIN[:CUR]; returns its id. A second capture returns the same id and writes nothing. Errors: LG109 (gateway transaction already captured by another payment) LG101 (FAILED) LG104 LG008 LG010 LG108.';
+COMMENT ON FUNCTION ledger.capture_payment(bigint, text) IS 'Captures a payment once: one PAYMENT_CAPTURE transaction of payer debit, payee credit (amount - fee) and platform fee credit to PLATFORM_MAIN[:CUR]; returns its id. A second capture returns the same id and writes nothing. Errors: LG109 (gateway transaction of another payment) LG101 (FAILED, or a gateway transaction other than the one authorized) LG015 LG104 LG008 LG010 LG108.';
 REVOKE ALL ON FUNCTION ledger.capture_payment(bigint, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.capture_payment(bigint, text) TO ledger_app;

@@ -15,7 +15,7 @@ BEGIN
         RETURN p_payment_id;
     END IF;
     UPDATE ledger.payments AS p
-       SET status = 'FAILED', failure_reason = left(p_reason, 2000), failed_at = now()
+       SET status = 'FAILED', failure_reason = ledger_private.require_text('ledger.fail_payment', 'p_reason', p_reason, 2000), failed_at = now()
      WHERE p.id = p_payment_id;
     RETURN p_payment_id;
 END

@@ -20,7 +20,7 @@ BEGIN
                                   v_payout.completed_at, v_payout.provider_ref),
                   HINT = 'Only the provider can return a completed payout (ledger.record_provider_event with state failed).';
     END IF;
-    RETURN ledger_private.move_payout(v_payout, 'FAILED', p_reason);
+    RETURN ledger_private.move_payout(v_payout, 'FAILED', ledger_private.require_text('ledger.fail_payout', 'p_reason', p_reason, 2000));
 END
 $$;
 COMMENT ON FUNCTION ledger.fail_payout(bigint, text) IS 'A payout that did not go out: PENDING or SUBMITTED -> FAILED, returning the money to the beneficiary; returns the return transaction (again: the same id). The order may then be paid again. COMPLETED: LG202.';

@@ -14,7 +14,7 @@ BEGIN
     IF v_refund.status = 'FAILED' THEN
         RETURN p_refund_id;
     END IF;
-    UPDATE ledger.refunds AS r SET status = 'FAILED', failure_reason = left(p_reason, 2000), failed_at = now()
+    UPDATE ledger.refunds AS r SET status = 'FAILED', failure_reason = ledger_private.require_text('ledger.fail_refund', 'p_reason', p_reason, 2000), failed_at = now()
      WHERE r.id = p_refund_id;
     RETURN p_refund_id;
 END

@@ -11,7 +11,8 @@ DECLARE
     v_wallet   ledger.wallets;
     v_account  ledger.payout_accounts;
     v_amount   numeric;
-    v_lock_key integer;
+    v_lock_key bigint;
+    v_timeout  text;
     v_existing ledger.payouts;
     v_id       bigint;
     v_txn      bigint;
@@ -27,13 +28,43 @@ BEGIN
     END IF;
     PERFORM ledger_private.require_enabled('payouts');
     SELECT * INTO v_wallet FROM ledger.wallets AS w WHERE w.id = ledger_private.wallet_id(p_beneficiary);
+    -- Money leaves the platform only to a beneficiary that holds its own
+    -- money: never one of the ledger's own wallets, never a wallet that may
+    -- go negative (its payout would be paid from nothing).
+    IF v_wallet.kind IN ('PLATFORM', 'SUSPENSE', 'PROVIDER') OR v_wallet.allow_negative
+       OR ledger_private.is_system_wallet_code(v_wallet.code) THEN
+        RAISE EXCEPTION 'wallet "%" cannot be paid out', v_wallet.code
+            USING ERRCODE = 'LG207',
+                  DETAIL = format('It is a %s wallet%s.', v_wallet.kind,
+                                  CASE WHEN v_wallet.allow_negative THEN ' that may go negative' ELSE ' of the ledger''s own' END),
+                  HINT = 'Pay out to the merchant, vendor, courier or user wallet that earned the money.';
+    END IF;
     v_amount := ledger_private.check_positive_amount(p_amount, v_wallet.currency, format('payout amount of order %s', p_order_ref));
 
-    -- Order the callers of one order: a key of its own, in ledgerguard's
-    -- advisory-lock namespace. The lock only orders; the unique index guards.
+    -- Order the callers of one order: a key of its own that no login can
+    -- predict (ledger_private.payout_lock_key). The lock only orders; the
+    -- unique index guards. A caller waits at most payouts.lock_wait (or its
+    -- own shorter lock_timeout), then gets LG206 to retry: whoever holds the
+    -- lock, a payout never waits without limit.
     INSERT INTO ledger.payout_orders AS o (order_ref) VALUES (p_order_ref) ON CONFLICT (order_ref) DO NOTHING;
-    SELECT o.lock_key INTO STRICT v_lock_key FROM ledger.payout_orders AS o WHERE o.order_ref = p_order_ref;
-    PERFORM pg_advisory_xact_lock(1279721473, v_lock_key);  -- 0x4C470001: payouts
+    SELECT ledger_private.payout_lock_key(o.lock_key) INTO STRICT v_lock_key
+      FROM ledger.payout_orders AS o WHERE o.order_ref = p_order_ref;
+    IF NOT pg_try_advisory_xact_lock(v_lock_key) THEN
+        v_timeout := current_setting('lock_timeout');
+        PERFORM set_config('lock_timeout', CASE
+            WHEN v_timeout <> '0' AND v_timeout::interval < ledger_private.setting('payouts.lock_wait')::interval THEN v_timeout
+            ELSE (extract(epoch FROM ledger_private.setting('payouts.lock_wait')::interval) * 1000)::bigint::text END, true);
+        BEGIN
+            PERFORM pg_advisory_xact_lock(v_lock_key);
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'payout of order % is busy: another call holds its lock', left(p_order_ref, 200)
+                USING ERRCODE = 'LG206',
+                      DETAIL = format('Waited %s for the lock of this order; nothing was written.',
+                                      current_setting('lock_timeout')),
+                      HINT = 'Retry the call: it returns the payout the other call made, or makes it.';
+        END;
+        PERFORM set_config('lock_timeout', v_timeout, true);
+    END IF;
 
     SELECT * INTO v_existing FROM ledger.payouts AS p
      WHERE p.order_ref = p_order_ref AND p.status NOT IN ('FAILED', 'CANCELLED');
@@ -69,6 +100,6 @@ BEGIN
     RETURN QUERY SELECT v_id, true, 'PENDING'::text;
 END
 $$;
-COMMENT ON FUNCTION ledger.payout_once(text, text, numeric, text) IS 'Pays an order out at most once: concurrent callers for one order get the one live payout (created = false for all but one), at every isolation level; the beneficiary is debited into PAYOUTS_IN_TRANSIT. The payout account is opened on first use; SUSPENDED: LG201. Errors: LG001 LG002 LG003 LG006 LG008 LG010 LG015 LG108, 40001 (retry).';
+COMMENT ON FUNCTION ledger.payout_once(text, text, numeric, text) IS 'Pays an order out at most once: concurrent callers for one order get the one live payout (created = false for all but one), at every isolation level; the beneficiary is debited into PAYOUTS_IN_TRANSIT. The payout account is opened on first use; SUSPENDED: LG201. Errors: LG001 LG002 LG003 LG006 LG008 LG010 LG015 LG108 LG207 (not a beneficiary), LG206 and 40001 (retry).';
 REVOKE ALL ON FUNCTION ledger.payout_once(text, text, numeric, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.payout_once(text, text, numeric, text) TO ledger_app;

@@ -46,7 +46,9 @@ BEGIN
     WITH items AS (
         SELECT i.ordinality AS item, i.value AS v,
                coalesce(jsonb_typeof(i.value) = 'object' AND i.value ->> 'kind' = 'TRANSFER'
+                        AND jsonb_typeof(i.value -> 'idempotency_key') = 'string'
                         AND length(i.value ->> 'idempotency_key') BETWEEN 1 AND 200
+                        AND coalesce(jsonb_typeof(i.value -> 'reference'), 'null') IN ('string', 'null')
                         AND coalesce(length(i.value ->> 'reference'), 0) <= 200
                         AND (CASE WHEN jsonb_typeof(i.value) = 'object'
                                   THEN i.value - ARRAY['idempotency_key', 'kind', 'legs', 'reference'] = '{}'::jsonb END),

@@ -20,10 +20,12 @@ BEGIN
         'p_event_seq', p_event_seq IS NULL, 'p_payout_id', p_payout_id IS NULL, 'p_state', p_state IS NULL,
         'p_amount', p_amount IS NULL, 'p_currency', p_currency IS NULL, 'p_payload', p_payload IS NULL));
     IF p_state NOT IN ('created', 'submitted', 'succeeded', 'failed') OR length(p_provider) NOT BETWEEN 1 AND 100
-       OR length(p_source_event_id) NOT BETWEEN 1 AND 200 THEN
+       OR length(p_source_event_id) NOT BETWEEN 1 AND 200 OR length(p_provider_ref) NOT BETWEEN 1 AND 200
+       OR length(p_merchant_ref) > 100 OR pg_column_size(p_payload) > 65536 THEN
         RAISE EXCEPTION 'provider event % of % is malformed', left(p_source_event_id, 200), left(p_provider, 100)
             USING ERRCODE = 'LG015',
-                  DETAIL = format('state %s; provider and event id must be 1-100 and 1-200 characters.', quote_literal(left(p_state, 40))),
+                  DETAIL = format('state %s, payload of %s bytes; provider, event id and provider ref must be 1-100, 1-200 and 1-200 characters, the payload at most 64 kB.',
+                                  quote_literal(left(p_state, 40)), pg_column_size(p_payload)),
                   HINT = 'States: created, submitted, succeeded, failed.';
     END IF;
     -- Events of one payout take turns on its row; a replay waits for the
@@ -35,12 +37,13 @@ BEGIN
     IF p_merchant_ref <> v_payout.merchant_ref OR p_currency <> v_payout.currency THEN
         RAISE EXCEPTION 'provider event % does not match payout %', p_source_event_id, p_payout_id
             USING ERRCODE = 'LG205',
-                  DETAIL = format('The event is for merchant %s in %s; payout %s is for %s in %s.', p_merchant_ref, p_currency,
+                  DETAIL = format('The event is for merchant %s in %s; payout %s is for %s in %s.', quote_literal(left(p_merchant_ref, 100)),
+                                  quote_literal(left(p_currency, 10)),
                                   p_payout_id, v_payout.merchant_ref, v_payout.currency),
                   HINT = 'The callback names another payout than it describes: quarantine it and ask the provider.';
     END IF;
     IF p_amount = 0 AND p_state = 'failed' THEN
-        v_amount := v_payout.provider_amount;  -- a failure report may carry no amount
+        v_amount := 0;  -- a failure report may carry no amount
     ELSE
         v_amount := ledger_private.check_positive_amount(p_amount, p_currency, format('amount of provider event %s', p_source_event_id));
     END IF;
@@ -64,18 +67,24 @@ BEGIN
            provider_state = p_state, provider_event_seq = p_event_seq
      WHERE p.id = p_payout_id;
 
-    -- A corrected amount moves the difference, never edits an entry: paid
-    -- less, the beneficiary gets the rest back; paid more, the excess is a
-    -- receivable in SUSPENSE for on-call to recover.
+    -- A corrected amount moves the difference, never edits an entry. Paid
+    -- more than we sent: the excess is a receivable SUSPENSE advances, for
+    -- on-call to recover. Paid less: the rest comes back, SUSPENSE's advance
+    -- first, then the beneficiary's money, never more than either put in. A
+    -- failure report corrects nothing: its failure gives back all the
+    -- payout holds, to whoever put it in (ledger_private.move_payout).
     v_delta := v_amount - v_payout.provider_amount;
-    IF v_delta <> 0 AND v_payout.status NOT IN ('FAILED', 'CANCELLED') THEN
-        v_txn := nextval('ledger.transactions_id_seq');
-        PERFORM ledger_private.post(v_txn, 'PAYOUT_CORRECTION', NULL, v_payout.order_ref,
-            ARRAY[CASE WHEN v_payout.status = 'COMPLETED' THEN ledger_private.system_wallet('PAYOUT_PROVIDER', v_payout.currency)
-                       ELSE ledger_private.system_wallet('PAYOUTS_IN_TRANSIT', v_payout.currency) END,
-                  CASE WHEN v_delta < 0 THEN v_payout.beneficiary_wallet_id
-                       ELSE ledger_private.system_wallet('SUSPENSE', v_payout.currency) END],
-            ARRAY[v_delta, -v_delta], p_payout_id => p_payout_id);
+    IF v_delta <> 0 AND p_state <> 'failed' AND v_payout.status NOT IN ('FAILED', 'CANCELLED') THEN
+        IF v_delta > 0 THEN
+            v_txn := nextval('ledger.transactions_id_seq');
+            PERFORM ledger_private.post(v_txn, 'PAYOUT_CORRECTION', NULL, v_payout.order_ref,
+                ARRAY[ledger_private.system_wallet(CASE WHEN v_payout.status = 'COMPLETED' THEN 'PAYOUT_PROVIDER'
+                                                        ELSE 'PAYOUTS_IN_TRANSIT' END, v_payout.currency),
+                      ledger_private.system_wallet('SUSPENSE', v_payout.currency)],
+                ARRAY[v_delta, -v_delta], p_payout_id => p_payout_id);
+        ELSE
+            PERFORM ledger_private.return_payout_funds(v_payout, -v_delta, 'PAYOUT_CORRECTION');
+        END IF;
         UPDATE ledger.payouts AS p SET provider_amount = v_amount WHERE p.id = p_payout_id;
     END IF;
 
@@ -94,6 +103,6 @@ BEGIN
     RETURN 'APPLIED';
 END
 $$;
-COMMENT ON FUNCTION ledger.record_provider_event(text, text, text, bigint, bigint, text, text, numeric, text, jsonb) IS 'Idempotent importer of payout provider callbacks: stores each (provider, source_event_id) once; a replay returns DUPLICATE; an event with a higher sequence than the payout''s last applied one supersedes it (APPLIED: state, ref, amount corrections as compensating transactions); a lower one is stored but never overwrites (STALE). A NULL ref never overwrites a known one; one ref per merchant (LG204).';
+COMMENT ON FUNCTION ledger.record_provider_event(text, text, text, bigint, bigint, text, text, numeric, text, jsonb) IS 'Idempotent importer of payout provider callbacks: stores each (provider, source_event_id) once; a replay returns DUPLICATE; an event with a higher sequence than the payout''s last applied one supersedes it (APPLIED: state, ref, amount corrections as compensating transactions that never give anyone back more than the payout took from them; a failure report corrects nothing, its failure returns what the payout holds); a lower one is stored but never overwrites (STALE). A NULL ref never overwrites a known one; one ref per merchant (LG204).';
 REVOKE ALL ON FUNCTION ledger.record_provider_event(text, text, text, bigint, bigint, text, text, numeric, text, jsonb) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.record_provider_event(text, text, text, bigint, bigint, text, text, numeric, text, jsonb) TO ledger_app;

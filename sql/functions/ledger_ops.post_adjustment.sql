@@ -11,6 +11,7 @@ DECLARE
     v_amount  numeric;
     v_request ledger.adjustment_requests;
     v_txn     bigint;
+    v_alone   numeric;
 BEGIN
     PERFORM ledger_private.require_arguments('ledger_ops.post_adjustment', jsonb_build_object(
         'p_wallet', p_wallet IS NULL, 'p_amount', p_amount IS NULL, 'p_reason', p_reason IS NULL, 'p_ticket', p_ticket IS NULL));
@@ -24,7 +25,17 @@ BEGIN
     SELECT c.minor_units INTO v_minor FROM ledger.currencies AS c WHERE c.code = v_wallet.currency;
     v_amount := ledger_private.check_amount(p_amount, v_wallet.currency, v_minor, format('adjustment of "%s"', p_wallet));
 
-    IF abs(v_amount) >= ledger_private.setting('ops.adjustment_approval_threshold')::numeric THEN
+    -- What this on-call user moved alone in this wallet within the window:
+    -- splitting 3,000 into three adjustments of 999.99 still needs a second
+    -- person. Concurrent adjustments of one wallet take turns on its row.
+    PERFORM FROM ledger.wallets AS w WHERE w.id = v_wallet.id FOR NO KEY UPDATE;
+    SELECT coalesce(sum(abs((a.after_state ->> 'amount')::numeric)), 0) INTO v_alone
+      FROM ledger.audit_log AS a
+     WHERE a.target = p_wallet AND a.action = 'post_adjustment' AND a.performed_by = session_user
+       AND a.performed_at >= now() - ledger_private.setting('ops.adjustment_approval_window')::interval
+       AND a.after_state ->> 'status' = 'EXECUTED' AND NOT a.after_state ? 'request_id';
+
+    IF abs(v_amount) + v_alone >= ledger_private.setting('ops.adjustment_approval_threshold')::numeric THEN
         -- Maker-checker: the first call records, the same call by another on-call user executes.
         SELECT * INTO v_request FROM ledger.adjustment_requests AS r
          WHERE r.wallet_id = v_wallet.id AND r.amount = v_amount AND r.ticket = btrim(p_ticket) AND r.status = 'PENDING'
@@ -55,6 +66,6 @@ BEGIN
         jsonb_build_object('status', 'EXECUTED', 'transaction_id', v_txn, 'amount', v_amount, 'currency', v_wallet.currency));
 END
 $$;
-COMMENT ON FUNCTION ledger_ops.post_adjustment(text, numeric, text, text) IS 'Posts a correction to a wallet (credit > 0, debit < 0), always balanced against the SUSPENSE wallet of its currency. From ops.adjustment_approval_threshold it needs two on-call users: the first call records the request (PENDING_APPROVAL), the same call by another user executes it; the maker repeating it is LG304. Ticketed, audited; returns the audit row.';
+COMMENT ON FUNCTION ledger_ops.post_adjustment(text, numeric, text, text) IS 'Posts a correction to a wallet (credit > 0, debit < 0), always balanced against the SUSPENSE wallet of its currency. When it brings what one on-call user moved alone in the wallet within ops.adjustment_approval_window to ops.adjustment_approval_threshold, it needs two on-call users: the first call records the request (PENDING_APPROVAL), the same call by another user executes it; the maker repeating it is LG304. Ticketed, audited; returns the audit row.';
 REVOKE ALL ON FUNCTION ledger_ops.post_adjustment(text, numeric, text, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger_ops.post_adjustment(text, numeric, text, text) TO ledger_oncall;

@@ -23,19 +23,21 @@ BEGIN
         'p_order_ref', p_order_ref IS NULL, 'p_reason', p_reason IS NULL, 'p_ticket', p_ticket IS NULL));
     PERFORM ledger_private.require_ticket('recover_duplicate_payout', p_order_ref, p_ticket, p_reason);
     -- The overpayment, from the ledger: what PAYOUT postings took from the
-    -- beneficiary for this order, less what PAYOUT_RETURNs gave back, less
-    -- the one payout that was due (the largest).
+    -- beneficiary for this order, less what PAYOUT_RETURNs and downward
+    -- PAYOUT_CORRECTIONs gave back, less the one payout that was due (the
+    -- largest). The platform's own legs (in transit, provider, SUSPENSE's
+    -- advances) are not the beneficiary's.
     SELECT count(DISTINCT e.wallet_id), min(e.wallet_id), sum(-e.amount),
            max(-e.amount) FILTER (WHERE t.kind = 'PAYOUT'), count(*) FILTER (WHERE t.kind = 'PAYOUT')
       INTO v_beneficiaries, v_wallet_id, v_net_paid, v_due, v_payouts
       FROM ledger.transactions AS t
       JOIN ledger.entries AS e ON e.transaction_id = t.id
       JOIN ledger.wallets AS w ON w.id = e.wallet_id
-     WHERE t.reference = p_order_ref AND t.kind IN ('PAYOUT', 'PAYOUT_RETURN')
-       AND w.code NOT LIKE 'PAYOUTS_IN_TRANSIT%' AND w.code NOT LIKE 'PAYOUT_PROVIDER%';
+     WHERE t.reference = p_order_ref AND t.kind IN ('PAYOUT', 'PAYOUT_RETURN', 'PAYOUT_CORRECTION')
+       AND w.code NOT LIKE 'PAYOUTS_IN_TRANSIT%' AND w.code NOT LIKE 'PAYOUT_PROVIDER%' AND w.code NOT LIKE 'SUSPENSE%';
     IF v_beneficiaries = 0 THEN
-        RAISE EXCEPTION 'order % has no payout in the ledger', p_order_ref
-            USING ERRCODE = 'LG305', DETAIL = format('No PAYOUT posting has reference %s.', quote_literal(p_order_ref)),
+        RAISE EXCEPTION 'order % has no payout in the ledger', left(p_order_ref, 200)
+            USING ERRCODE = 'LG305', DETAIL = format('No PAYOUT posting has reference %s.', quote_literal(left(p_order_ref, 200))),
                   HINT = 'Check the order ref; nothing to recover.';
     ELSIF v_beneficiaries > 1 THEN
         RAISE EXCEPTION 'order % was paid out to more than one beneficiary', p_order_ref

@@ -35,14 +35,14 @@ BEGIN
     -- 2. the correcting entry for the difference, against SUSPENSE: the
     --    stored balance the wallet showed is kept, and the entries now
     --    account for it (the runbook's "post adjustment, fix balance").
-    PERFORM set_config('ledger.repairing_wallet', v_wallet.id::text, true);
+    -- The bucket guard lets step 1 through because each bucket then equals
+    -- the last entry of its chain; it refuses a repair of a broken chain.
     UPDATE ledger.wallet_buckets AS wb
        SET balance = coalesce(e.total, 0), entry_count = coalesce(e.last_seq, 0)
       FROM ledger.wallet_buckets AS b
       LEFT JOIN (SELECT en.bucket, sum(en.amount) AS total, max(en.bucket_seq) AS last_seq
                    FROM ledger.entries AS en WHERE en.wallet_id = v_wallet.id GROUP BY en.bucket) AS e ON e.bucket = b.bucket
      WHERE wb.wallet_id = v_wallet.id AND b.wallet_id = wb.wallet_id AND b.bucket = wb.bucket;
-    PERFORM set_config('ledger.repairing_wallet', '', true);
     IF v_stored <> v_entries THEN
         v_txn := ledger_private.adjust(v_wallet, v_stored - v_entries, 'repair:' || btrim(p_ticket));
     END IF;

@@ -18,11 +18,14 @@ BEGIN
     END IF;
     SELECT * INTO STRICT v_row FROM ledger.idempotency_keys AS k WHERE k.idempotency_key = p_key;
     IF v_row.operation <> p_operation OR v_row.request_fingerprint <> p_fingerprint THEN
-        RAISE EXCEPTION 'idempotency key "%" was already used for a different request', p_key
+        -- Who used the key first, when and for what result is shown only to
+        -- that same login: another login learns that the key is taken.
+        RAISE EXCEPTION 'idempotency key % was already used for a different request', quote_literal(left(p_key, 100))
             USING ERRCODE = 'LG013',
-                  DETAIL = format('Key %s was first used by %s at %s for %s (result %s); this %s request differs.',
-                                  quote_literal(p_key), v_row.created_by, v_row.created_at, v_row.operation,
-                                  v_row.result_id, p_operation),
+                  DETAIL = CASE WHEN v_row.created_by = session_user
+                               THEN format('You first used it at %s for %s (result %s); this %s request differs.',
+                                           v_row.created_at, v_row.operation, v_row.result_id, p_operation)
+                               ELSE format('Another login used it first; this %s request differs.', p_operation) END,
                   HINT = 'A retry must repeat the original request exactly; a new request needs a new idempotency key.';
     END IF;
     RETURN v_row.result_id;

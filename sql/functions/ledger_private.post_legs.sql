@@ -80,13 +80,11 @@ BEGIN
           JOIN (SELECT DISTINCT u.wallet_id FROM unnest(v_wallet) AS u (wallet_id)) AS w ON w.wallet_id = b.wallet_id
          ORDER BY b.wallet_id, b.bucket
            FOR UPDATE OF b;
-        PERFORM set_config('ledger.posting', 'rows', true);
         INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
         SELECT l.txn, l.wallet_id, sum(l.amount)
           FROM unnest(p_transactions, p_wallets, p_amounts) AS l (txn, wallet_id, amount)
          GROUP BY l.txn, l.wallet_id HAVING sum(l.amount) <> 0
          ORDER BY l.wallet_id, l.txn;
-        PERFORM set_config('ledger.posting', '', true);
         RETURN;
     END IF;
 
@@ -131,9 +129,9 @@ BEGIN
     END IF;
 
     -- One statement moves the stored balances and writes the entries with
-    -- their position and balance after. Rows written in 'engine' mode skip
-    -- the entry triggers: this function did their work.
-    PERFORM set_config('ledger.posting', 'engine', true);
+    -- their position and balance after. The statement verifier (_150_verify)
+    -- proves every row again and the bucket guard every moved bucket, at the
+    -- end of this statement: the engine's rows meet every guard.
     WITH legs AS (
         SELECT * FROM unnest(v_txn, v_wallet, v_amount, v_bucket, v_currency) AS l (txn, wallet_id, amount, bucket, currency)
     ), per_bucket AS (
@@ -152,7 +150,6 @@ BEGIN
       FROM legs AS l JOIN moved AS m ON m.wallet_id = l.wallet_id AND m.bucket = l.bucket
     WINDOW chain AS (PARTITION BY l.wallet_id, l.bucket ORDER BY l.txn)
      ORDER BY l.txn, l.wallet_id;
-    PERFORM set_config('ledger.posting', '', true);
 END
 $$;
 COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine of batches. One transaction goes through ledger_private.post_one_transaction, like every API''s posting. A batch: merges legs per (transaction, wallet), proves each transaction sums to zero per currency (LG011), locks the chosen balance buckets in wallet order and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010) before it writes; then one statement moves the stored balances and writes the entries with bucket_seq and balance_after. A batch that debits a multi-bucket wallet that may not go negative goes row by row (the trigger sees all its buckets), after locking every bucket of every wallet it touches in (wallet, bucket) order.';

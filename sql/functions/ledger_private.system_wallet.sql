@@ -12,10 +12,10 @@ BEGIN
     IF v_id IS NULL THEN
         -- name -> (kind, may go negative)
         v_id := CASE p_name
-                    WHEN 'PLATFORM_MAIN' THEN ledger.create_wallet(v_code, 'PLATFORM', p_currency, false)
-                    WHEN 'SUSPENSE' THEN ledger.create_wallet(v_code, 'SUSPENSE', p_currency, true)
-                    WHEN 'PAYOUTS_IN_TRANSIT' THEN ledger.create_wallet(v_code, 'PLATFORM', p_currency, false)
-                    WHEN 'PAYOUT_PROVIDER' THEN ledger.create_wallet(v_code, 'PROVIDER', p_currency, true)
+                    WHEN 'PLATFORM_MAIN' THEN ledger_private.open_wallet(v_code, 'PLATFORM', p_currency, false)
+                    WHEN 'SUSPENSE' THEN ledger_private.open_wallet(v_code, 'SUSPENSE', p_currency, true)
+                    WHEN 'PAYOUTS_IN_TRANSIT' THEN ledger_private.open_wallet(v_code, 'PLATFORM', p_currency, false)
+                    WHEN 'PAYOUT_PROVIDER' THEN ledger_private.open_wallet(v_code, 'PROVIDER', p_currency, true)
                 END;
     END IF;
     IF v_id IS NULL THEN

@@ -24,12 +24,11 @@ END
 $$;
 COMMENT ON FUNCTION ledger_private.tg_entries__apply() IS 'BEFORE INSERT on ledger.entries: refuses supplied ledger values (LG016), then applies ledger_private.move_bucket: checks wallet, currency and amount (LG005/LG006/LG002/LG003), refuses FROZEN (until frozen_until) and CLOSED wallets (LG008/LG009) and overdrafts (LG010), and applies the amount to one wallet bucket under its row lock, assigning bucket, bucket_seq and balance_after.';
 
--- Rows written with their position and balance after skip it: the posting
--- engine did this work ('engine' mode), anything else is checked by
--- _150_verify. In row-by-row mode every row passes here, and supplied values
--- are refused.
+-- Rows written with their position and balance after skip it (the batch
+-- engine computes them set-based); _150_verify proves every row, these and
+-- those, at the end of the statement.
 CREATE OR REPLACE TRIGGER _100_apply
     BEFORE INSERT ON ledger.entries
-    FOR EACH ROW WHEN (NEW.balance_after IS NULL OR current_setting('ledger.posting', true) = 'rows')
+    FOR EACH ROW WHEN (NEW.balance_after IS NULL)
     EXECUTE FUNCTION ledger_private.tg_entries__apply();
 COMMENT ON TRIGGER _100_apply ON ledger.entries IS 'Validates an entry written without its ledger values and applies it to its wallet''s stored balance; whoever inserts, the balance stays the sum of the entries.';

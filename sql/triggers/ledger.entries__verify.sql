@@ -89,14 +89,13 @@ BEGIN
     END CASE;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: re-checks every new row written with its ledger values outside the posting engine (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes any direct write answer to the engine''s rules.';
+COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: proves every new row, however it was written, the posting engines'' rows too (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes any direct write answer to the engine''s rules.';
 
--- Skipped in row-by-row mode, where _100_apply validated every row (and
--- refuses supplied values), and for the posting engine's own statement,
--- which did the same work under the bucket locks.
+-- No WHEN: every statement's rows are proven, the posting engines' too. No
+-- session setting decides whether a guard runs.
 CREATE OR REPLACE TRIGGER _150_verify
     AFTER INSERT ON ledger.entries
     REFERENCING NEW TABLE AS new_entries
-    FOR EACH STATEMENT WHEN (coalesce(current_setting('ledger.posting', true), '') NOT IN ('rows', 'engine'))
+    FOR EACH STATEMENT
     EXECUTE FUNCTION ledger_private.tg_entries__verify();
 COMMENT ON TRIGGER _150_verify ON ledger.entries IS 'Every inserted row, however it was written, obeys the entry rules and continues its balance chain.';

@@ -7,29 +7,28 @@ SECURITY DEFINER
 SET search_path = pg_catalog, ledger, ledger_private, pg_temp
 AS $$
 DECLARE
-    v_checked  text := current_setting('ledger.zero_sum_checked', true);
-    v_max_id   bigint;
-    v_sums     text;
+    v_sums text;
 BEGIN
-    -- Entries of one transaction are queued together; the first event checks
-    -- the whole transaction and remembers up to which entry it looked, so the
-    -- other legs skip. An entry added later (a higher id) is checked again.
-    IF v_checked IS NOT NULL AND v_checked <> '' THEN
-        IF split_part(v_checked, ':', 1)::bigint = NEW.transaction_id
-           AND split_part(v_checked, ':', 2)::bigint >= NEW.id THEN
-            RETURN NULL;
-        END IF;
+    -- Every entry queues this check of its whole transaction; no setting a
+    -- session could change lets an event skip. One proof lets it: the next
+    -- entry by id belongs to the same transaction and was written by the
+    -- same command of the same (sub)transaction (xmin, cmin). Its event was
+    -- queued with it, cannot be dropped without it (entries are append-only;
+    -- a rolled-back savepoint takes rows and events together), fires once
+    -- that command is done, and checks the transaction, or passes it on the
+    -- same way. So the last entry of each such run checks the transaction,
+    -- and a batch's legs cost one probe each, not one scan each.
+    IF EXISTS (SELECT FROM ledger.entries AS this JOIN ledger.entries AS next ON next.id = this.id + 1
+                WHERE this.id = NEW.id AND next.transaction_id = this.transaction_id
+                  AND next.xmin = this.xmin AND next.cmin = this.cmin) THEN
+        RETURN NULL;
     END IF;
-
-    -- One pass over the transaction's entries (by its index): the sums per
-    -- currency and how far this check looked.
-    SELECT max(s.last_id), string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency)
-                           FILTER (WHERE s.total <> 0)
-      INTO v_max_id, v_sums
-      FROM (SELECT e.currency, sum(e.amount) AS total, max(e.id) AS last_id
+    SELECT string_agg(format('%s %s', s.currency, s.total), ', ' ORDER BY s.currency) INTO v_sums
+      FROM (SELECT e.currency, sum(e.amount) AS total
               FROM ledger.entries AS e
              WHERE e.transaction_id = NEW.transaction_id
-             GROUP BY e.currency) AS s;
+             GROUP BY e.currency
+            HAVING sum(e.amount) <> 0) AS s;
     IF v_sums IS NOT NULL THEN
         RAISE EXCEPTION 'ledger transaction % does not sum to zero: %', NEW.transaction_id, v_sums
             USING ERRCODE = 'LG011',
@@ -37,7 +36,6 @@ BEGIN
                                   NEW.transaction_id, v_sums),
                   HINT = 'Add the missing leg, or fix the amounts; a USD/EUR pair never balances without an FX leg in each currency.';
     END IF;
-    PERFORM set_config('ledger.zero_sum_checked', NEW.transaction_id || ':' || v_max_id, true);
     RETURN NULL;
 END
 $$;
@@ -46,15 +44,12 @@ COMMENT ON FUNCTION ledger_private.tg_entries__zero_sum() IS 'Deferred constrain
 
 -- Constraint triggers have no CREATE OR REPLACE: drop and create, so the file can be replayed.
 DROP TRIGGER IF EXISTS _900_zero_sum ON ledger.entries;
--- Rows the posting engine writes skip it: ledger_private.post_legs proves
--- the zero sum of every transaction it writes, whole, before it writes
--- them. The mark holds only during the engine's own statement (the WHEN of
--- a deferred trigger is evaluated when the row is written), so any entry
--- written later, by anyone, queues the check of its whole transaction.
+-- No WHEN: every entry, whoever writes it, queues the check of its whole
+-- transaction (the engines write all legs of a transaction in one
+-- statement, so SET CONSTRAINTS ALL IMMEDIATE sees them whole too).
 CREATE CONSTRAINT TRIGGER _900_zero_sum
     AFTER INSERT ON ledger.entries
     DEFERRABLE INITIALLY DEFERRED
     FOR EACH ROW
-    WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM 'engine')
     EXECUTE FUNCTION ledger_private.tg_entries__zero_sum();
 COMMENT ON TRIGGER _900_zero_sum ON ledger.entries IS 'Checks at COMMIT (or at statement end under SET CONSTRAINTS ALL IMMEDIATE) that each transaction sums to zero per currency.';

@@ -8,7 +8,7 @@ SELECT schema_owner_is(s, 'ledger_owner', format('schema %s is owned by ledger_o
 SELECT tables_are('ledger', ARRAY['settings', 'currencies', 'transaction_kinds', 'wallets', 'wallet_buckets',
                                   'transactions', 'entries', 'idempotency_keys', 'audit_log', 'processing_switches',
                                   'payments', 'refunds', 'payout_accounts', 'payout_orders', 'payouts',
-                                  'settlement_batches', 'settlement_batch_items', 'provider_events', 'check_runs',
+                                  'settlement_batches', 'settlement_batch_items', 'settlement_batch_refusals', 'provider_events', 'check_runs',
                                   'check_findings', 'adjustment_requests'], 'the ledger tables');
 SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ledger_owner'), false, 'ledger_owner cannot log in');
 
