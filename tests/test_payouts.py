@@ -364,3 +364,26 @@ def test_one_vendor_short_of_funds_is_skipped_and_everyone_else_is_paid(vendors,
                       (again,)).fetchone() == (1, 2, 0)
     assert db.execute("SELECT count(*) FROM ledger_check.run_all() WHERE check_name = 'settlement_refusals'").fetchone()[0] == 0
     assert violations(db) == []
+
+
+@pytest.mark.parametrize("held", ["a new order's first payout", "the beneficiary's balance"])
+def test_every_wait_of_a_payout_is_bounded_by_the_lock_wait(held, vendors, connect, db):
+    """Found by the attack: only the advisory lock was bounded; an open transaction that had just made a new
+    order's payout, or that holds the beneficiary's balance row, stalled payout_once (and the batch) without limit."""
+    db.execute("UPDATE ledger.settings SET value = '300 milliseconds' WHERE name = 'payouts.lock_wait'")
+    db.commit()
+    vendors.rows("ledger.payout_once", "order:W0", "vendor:1", Decimal("1.00"))  # vendor:1's payout account exists
+    holder = connect("lg_app", autocommit=False)
+    if held == "a new order's first payout":
+        holder.execute("SELECT * FROM ledger.payout_once('order:W1', 'vendor:1', 1.00)")
+        order = "order:W1"
+    else:
+        holder.execute("""SELECT ledger.post_transaction('hold', 'TRANSFER',
+                              '[{"wallet": "vendor:1", "amount": "-1.00"}, {"wallet": "card", "amount": "1.00"}]')""")
+        order = "order:W2"
+    started = time.monotonic()
+    with pytest.raises(psycopg.Error) as busy:
+        connect("lg_app").execute("SELECT * FROM ledger.payout_once(%s, 'vendor:1', 1.00)", (order,))
+    assert busy.value.sqlstate == "LG206" and time.monotonic() - started < 5
+    holder.rollback()
+    assert connect("lg_app").execute("SELECT created FROM ledger.payout_once(%s, 'vendor:1', 1.00)", (order,)).fetchone()[0]

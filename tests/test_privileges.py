@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import psycopg
 import pytest
 
@@ -153,3 +156,49 @@ def test_a_reused_key_tells_another_login_only_that_the_key_is_taken(app, connec
     with pytest.raises(psycopg.Error) as same:
         connect("lg_app").execute(different, (legs,))
     assert same.value.sqlstate == "LG013" and f"result {first}" in same.value.diag.message_detail
+
+
+def test_two_owner_debits_of_different_buckets_never_overdraw_a_hot_wallet(app, connect, db):
+    """Found by the attack: the verifier summed a multi-bucket wallet's buckets without locking them, so two owner
+    sessions debiting different buckets of PLATFORM_MAIN (may not go negative) each saw the whole 5.00 and both
+    committed, leaving -5.00. It now locks every bucket first: the second waits, then is refused."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    app.post_transaction("fee", "TRANSFER", [("world", "-5.00"), ("PLATFORM_MAIN", "5.00")])
+    wallets = {code: wallet_id for code, wallet_id in db.execute("SELECT code, id FROM ledger.wallets")}
+    full = db.execute("SELECT bucket FROM ledger.wallet_buckets WHERE wallet_id = %s AND balance > 0",
+                      (wallets["PLATFORM_MAIN"],)).fetchone()[0]
+    empty = (full + 1) % 16
+    db.commit()
+    forged = """
+        WITH t AS (INSERT INTO ledger.transactions (kind) VALUES ('TRANSFER') RETURNING id),
+             b AS (UPDATE ledger.wallet_buckets AS b SET balance = b.balance + v.amount, entry_count = b.entry_count + 1
+                     FROM (VALUES (%(hot)s::bigint, %(bucket)s::smallint, -5.00::numeric), (%(to)s::bigint, 0::smallint, 5.00::numeric))
+                          AS v (wallet_id, bucket, amount)
+                    WHERE b.wallet_id = v.wallet_id AND b.bucket = v.bucket
+                RETURNING b.wallet_id, b.bucket, b.entry_count, b.balance, v.amount)
+        INSERT INTO ledger.entries (transaction_id, wallet_id, currency, amount, bucket, bucket_seq, balance_after)
+        SELECT t.id, b.wallet_id, 'USD', b.amount, b.bucket, b.entry_count, b.balance FROM t, b"""
+    first, second = connect("lg_dba", autocommit=False), connect("lg_dba", autocommit=False)
+    for conn in (first, second):
+        conn.execute("SET ROLE ledger_owner")
+    first.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": full, "to": wallets["alice"]})  # a valid debit, held open
+    outcome: list[BaseException | None] = []
+
+    def debit_the_other_bucket() -> None:
+        try:
+            second.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": empty, "to": wallets["world"]})
+            second.commit()
+            outcome.append(None)
+        except psycopg.Error as error:
+            outcome.append(error)
+            second.rollback()
+
+    racer = threading.Thread(target=debit_the_other_bucket)
+    racer.start()
+    time.sleep(1.0)
+    first.commit()
+    racer.join(timeout=30)
+    assert outcome and outcome[0] is not None and outcome[0].sqlstate in ("LG010", "40P01"), outcome
+    assert app.wallet_balance("PLATFORM_MAIN") == 0
+    assert violations(db) == []

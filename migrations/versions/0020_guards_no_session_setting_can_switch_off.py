@@ -31,6 +31,7 @@ depends_on = None
 UPGRADE = [
     'roles/ledger_database.connect.sql',
     'functions/ledger_private.require_text.sql',
+    'functions/ledger_private.check_amount.sql',
     'functions/ledger_private.wallet_id.sql',
     'functions/ledger_private.claim_idempotency_key.sql',
     'functions/ledger_private.post_one_transaction.sql',
@@ -42,6 +43,7 @@ UPGRADE = [
     'functions/ledger_private.is_system_wallet_code.sql',
     'functions/ledger_private.open_wallet.sql',
     'functions/ledger.create_wallet.sql',
+    'functions/ledger_private.check_positive_amount.sql',
     'functions/ledger_private.system_wallet.sql',
     'data/ledger.platform_wallets.sql',
     'functions/ledger_private.record_gateway_txn.sql',
@@ -78,6 +80,8 @@ UPGRADE = [
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
 RESTORE = {
+    'functions/ledger_private.check_positive_amount.sql': '0002_payments_and_refunds',
+    'functions/ledger_private.check_amount.sql': '0001_ledger_core',
     'functions/ledger.post_transactions.sql': '0019_batches_as_plain_arrays',
     'functions/ledger_ops.post_adjustment.sql': '0005_on_call_procedures',
     'functions/ledger.fail_payment.sql': '0002_payments_and_refunds',

@@ -14,9 +14,9 @@ BEGIN
                   HINT = 'Use an ISO 4217 code in upper case, e.g. USD.';
     END IF;
     IF p_amount < 0 THEN
-        RAISE EXCEPTION '% must be positive, got %', p_what, p_amount
+        RAISE EXCEPTION '% must be positive, got %', p_what, left(p_amount::text, 40)
             USING ERRCODE = 'LG002',
-                  DETAIL = format('%s is %s %s; the direction is given by the operation, not the sign.', p_what, p_amount, p_currency),
+                  DETAIL = format('%s is %s %s; the direction is given by the operation, not the sign.', p_what, left(p_amount::text, 40), p_currency),
                   HINT = 'Pass the magnitude.';
     END IF;
     RETURN ledger_private.check_amount(p_amount, p_currency, v_minor, p_what);

@@ -9,12 +9,7 @@ BEGIN
     IF p_provider_ref IS NULL THEN
         RETURN;
     END IF;
-    IF length(p_provider_ref) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'provider ref of payout % is not valid', p_payout.id
-            USING ERRCODE = 'LG015', DETAIL = format('It has %s characters: %s…', length(p_provider_ref),
-                                                     quote_literal(left(p_provider_ref, 40))),
-                  HINT = 'A provider ref is 1-200 characters.';
-    END IF;
+    PERFORM ledger_private.require_text(format('payout %s', p_payout.id), 'the provider ref', p_provider_ref, 200);
     SELECT p.id INTO v_other FROM ledger.payouts AS p
      WHERE p.provider_ref = p_provider_ref AND p.merchant_ref = p_payout.merchant_ref AND p.id <> p_payout.id;
     IF FOUND THEN

@@ -19,10 +19,16 @@ BEGIN
           FROM added AS a
           JOIN ledger.entries AS e ON e.wallet_id = a.wallet_id AND e.bucket = a.bucket AND e.bucket_seq = a.bucket_seq - 1
          WHERE a.prev_seq IS NULL
-    ), totals AS (  -- whole balance of multi-bucket wallets that may not go negative
-        SELECT b.wallet_id, sum(b.balance) AS balance FROM ledger.wallet_buckets AS b
-         WHERE b.wallet_id IN (SELECT a.wallet_id FROM added AS a WHERE a.amount < 0)
-         GROUP BY b.wallet_id
+    ), totals AS (  -- whole balance of debited multi-bucket wallets that may not go negative, every bucket
+                    -- locked in bucket order first: a concurrent writer of another bucket waits (or deadlocks
+                    -- and is refused), so two debits of different buckets never both see the old total
+        SELECT l.wallet_id, sum(l.balance) AS balance
+          FROM (SELECT b.wallet_id, b.balance FROM ledger.wallet_buckets AS b
+                 WHERE b.wallet_id IN (SELECT a.wallet_id FROM added AS a JOIN ledger.wallets AS w ON w.id = a.wallet_id
+                                        WHERE a.amount < 0 AND w.bucket_count > 1 AND NOT w.allow_negative)
+                 ORDER BY b.wallet_id, b.bucket
+                   FOR UPDATE OF b) AS l
+         GROUP BY l.wallet_id
     ), checked AS (
     SELECT a.*, w.code, w.currency AS wallet_currency, c.minor_units, t.id AS header,
            b.balance AS stored, b.entry_count AS stored_seq, b.status, b.freeze_mode,

@@ -213,7 +213,7 @@ $$;
 DO $$
 DECLARE
     v_locked   text := pg_get_functiondef('ledger.payout_once(text, text, numeric, text)'::regprocedure);
-    v_unlocked text := replace(replace(v_locked, 'IF NOT pg_try_advisory_xact_lock(v_lock_key) THEN', 'IF false THEN'),
+    v_unlocked text := replace(replace(v_locked, 'PERFORM pg_advisory_xact_lock(v_lock_key);', ''),
                                'PERFORM pg_advisory_xact_lock(1279721473, v_lock_key);', '');
 BEGIN
     IF v_unlocked = v_locked THEN

@@ -11,12 +11,7 @@ BEGIN
     IF p_gateway_txn_id IS NULL OR p_gateway_txn_id = p_payment.gateway_txn_id THEN
         RETURN p_payment.gateway_txn_id;
     END IF;
-    IF length(p_gateway_txn_id) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'gateway transaction id of payment % is not valid', p_payment.id
-            USING ERRCODE = 'LG015', DETAIL = format('It has %s characters: %s…', length(p_gateway_txn_id),
-                                                     quote_literal(left(p_gateway_txn_id, 40))),
-                  HINT = 'A gateway transaction id is 1-200 characters.';
-    END IF;
+    PERFORM ledger_private.require_text(format('payment %s', p_payment.id), 'the gateway transaction id', p_gateway_txn_id, 200);
     IF p_payment.gateway_txn_id IS NOT NULL THEN
         RAISE EXCEPTION 'payment % already has gateway transaction %', p_payment.id, quote_literal(left(p_payment.gateway_txn_id, 100))
             USING ERRCODE = 'LG101',

@@ -15,4 +15,4 @@ BEGIN
     RETURN p_value;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.require_text(text, text, text, integer) IS 'Returns p_value when it has 1-p_max characters, else LG015 quoting 40 characters of it.';
+COMMENT ON FUNCTION ledger_private.require_text(text, text, text, integer) IS 'Returns p_value when it has 1-p_max characters, else LG015 naming the object and argument and quoting 40 characters of it. For reasons, provider refs and gateway transaction ids.';
