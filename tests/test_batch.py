@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from decimal import Decimal
 
@@ -241,3 +242,52 @@ def test_row_by_row_batches_and_debits_of_a_hot_wallet_never_deadlock(app, conne
     assert outcomes == [(15, 0)] * 4  # every round posted, none deadlocked
     assert app.wallet_balance("hot") == Decimal("1000.00") + 2 * 15 * (60 - 5) - 2 * 15 * 5
     assert violations(db) == []
+
+
+def _refused(conn: psycopg.Connection, body: str, cast: str = "text") -> psycopg.Error:
+    with pytest.raises(psycopg.Error) as refused:
+        conn.execute(f"SELECT ledger.post_transactions(%s::{cast})", (body,))
+    return refused.value
+
+
+def test_a_batch_larger_than_max_bytes_is_refused_before_it_is_parsed(world, connect, db):
+    """Issue 17, item 4: 50,000 items of 100 legs (193 MB) took 4.9 GB of backend memory before they were refused.
+    A call may send at most batches.max_bytes: more is LG019, before a byte of it is parsed (a body that is not
+    even JSON says so), and nothing is written. A jsonb argument meets the same bound."""
+    db.execute("UPDATE ledger.settings SET value = '20000' WHERE name = 'batches.max_bytes'")
+    db.commit()
+    app = connect("lg_app")
+    fits = json.dumps(transfers("fits", 50))
+    assert 10000 < len(fits) < 20000
+    assert len(app.execute("SELECT ledger.post_transactions(%s::text)", (fits,)).fetchone()[0]) == 50
+    entries = db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0]
+    too_big = json.dumps(transfers("big", 120))
+    for body, cast in ((too_big, "text"), (too_big, "jsonb"), ("[" + "x" * 30000, "text")):
+        error = _refused(app, body, cast)
+        assert error.sqlstate == "LG019" and "batches.max_bytes" in str(error), (cast, str(error)[:200])
+        assert error.diag.message_detail and error.diag.message_hint
+    assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == entries
+    assert violations(db) == []
+
+
+def test_a_batch_of_more_transfers_than_max_items_is_refused(world, connect, db):
+    db.execute("UPDATE ledger.settings SET value = '10' WHERE name = 'batches.max_items'")
+    db.commit()
+    app = connect("lg_app")
+    assert len(app.execute("SELECT ledger.post_transactions(%s::text)", (json.dumps(transfers("ten", 10)),)).fetchone()[0]) == 10
+    error = _refused(app, json.dumps(transfers("eleven", 11)))
+    assert error.sqlstate == "LG019" and "batches.max_items (10)" in str(error)
+    assert _refused(app, "[]").sqlstate == "LG014"
+    assert world.wallet_balance("alice") == Decimal("10.00")
+
+
+@pytest.mark.parametrize("body", ['{"idempotency_key": "x"}', "not json", '[{"idempotency_key": ', "null", "42"])
+def test_a_batch_that_is_not_a_json_array_is_refused_with_lg014(body, world, connect):
+    error = _refused(connect("lg_app"), body)
+    assert error.sqlstate == "LG014" and error.diag.message_hint
+
+
+def test_an_item_of_more_legs_than_max_legs_fails_the_batch(world, connect, db):
+    legs = [{"wallet": "world", "amount": "-101.00"}] + [{"wallet": f"w{n}", "amount": "1.00"} for n in range(101)]
+    error = _refused(connect("lg_app"), json.dumps([{"idempotency_key": "wide", "kind": "TRANSFER", "legs": legs}]))
+    assert error.sqlstate == "LG014" and "2 to 100 legs" in str(error)

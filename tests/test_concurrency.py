@@ -197,3 +197,60 @@ def test_an_error_other_than_40001_or_40p01_is_never_retried(app, connect):
     with pytest.raises(UnknownWallet):
         ledger.post_transaction("x", "TRANSFER", [("nobody", "-1.00"), ("nobody2", "1.00")])
     assert ledger.retried == 0
+
+
+@pytest.mark.parametrize("path", ["single posting", "batch"])
+def test_an_open_debit_of_a_hot_wallet_holds_one_bucket_and_credits_to_the_others_never_wait(path, app, connect, db):
+    """Issue 17, item 5: an application transaction that debits PLATFORM_MAIN (16 buckets, may not go negative)
+    locked all 16 buckets until it committed, and every capture crediting a fee waited behind it. A debit now
+    holds bucket 0 alone: the other buckets only ever take credits, so what it reads of them unlocked can only
+    grow. While the debit stays open, 15 buckets are free and credits from other transactions land."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    for n in range(16):  # money in several buckets, none of it in bucket 0 alone
+        app.post_transaction(f"fee-{n}", "TRANSFER", [("world", "-10.00"), ("PLATFORM_MAIN", "10.00")])
+    debit = connect("lg_app", autocommit=False)
+    if path == "single posting":
+        Ledger(debit).post_transaction("payout", "TRANSFER", [("PLATFORM_MAIN", "-150.00"), ("alice", "150.00")])
+    else:  # two items debiting PLATFORM_MAIN: the batch's row-by-row path
+        items = [{"idempotency_key": f"out-{n}", "kind": "TRANSFER", "reference": None,
+                  "legs": [{"wallet": "PLATFORM_MAIN", "amount": "-75.00"}, {"wallet": "alice", "amount": "75.00"}]}
+                 for n in range(2)]
+        debit.execute("SELECT ledger.post_transactions(%s)", (Jsonb(items),))
+    free = db.execute("SELECT count(*) FROM (SELECT FROM ledger.wallet_buckets AS b JOIN ledger.wallets AS w"
+                      " ON w.id = b.wallet_id WHERE w.code = 'PLATFORM_MAIN' FOR UPDATE OF b SKIP LOCKED) AS s").fetchone()[0]
+    db.rollback()
+    assert free == 15
+
+    credits = connect("lg_app2")
+    credits.execute("SET lock_timeout = '1s'")
+    landed, waited = 0, 0
+    for n in range(16):  # each its own transaction, so each takes the next bucket
+        try:
+            Ledger(credits).post_transaction(f"capture-fee-{n}", "TRANSFER", [("world", "-1.00"), ("PLATFORM_MAIN", "1.00")])
+            landed += 1
+        except psycopg.errors.LockNotAvailable:
+            waited += 1  # its bucket was bucket 0
+    assert landed >= 12 and landed + waited == 16, (landed, waited)
+    debit.commit()
+    assert app.wallet_balance("PLATFORM_MAIN") == Decimal("10.00") + landed
+    assert violations(db) == []
+
+
+def test_a_debit_of_a_hot_wallet_beyond_its_whole_balance_is_refused_while_credits_are_open(app, connect, db):
+    """The unlocked read of the other buckets misses a credit still open in another transaction: the debit is
+    judged on what has committed, never on money that may yet roll back."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.create_wallet("alice", "USER", "USD")
+    app.post_transaction("fee", "TRANSFER", [("world", "-10.00"), ("PLATFORM_MAIN", "10.00")])
+    hot = db.execute("SELECT id FROM ledger.wallets WHERE code = 'PLATFORM_MAIN'").fetchone()[0]
+    pending = connect("lg_app2", autocommit=False)
+    while (int(pending.execute("SELECT pg_current_xact_id()::text").fetchone()[0]) + hot) % 16 == 0:
+        pending.rollback()  # its credit would take bucket 0, and the debit would wait for it instead
+    Ledger(pending).post_transaction("open-fee", "TRANSFER", [("world", "-90.00"), ("PLATFORM_MAIN", "90.00")])
+    with pytest.raises(InsufficientFunds):
+        app.post_transaction("too-much", "TRANSFER", [("PLATFORM_MAIN", "-50.00"), ("alice", "50.00")])
+    pending.rollback()
+    app.post_transaction("enough", "TRANSFER", [("PLATFORM_MAIN", "-10.00"), ("alice", "10.00")])
+    assert app.wallet_balance("PLATFORM_MAIN") == 0
+    assert violations(db) == []

@@ -68,6 +68,48 @@ def test_adjustments_split_under_the_threshold_still_need_a_second_oncall_user(b
     assert violations(db) == []
 
 
+def test_a_large_reversal_needs_a_second_oncall_user(books, oncall, connect, db):
+    """Issue 17, item 8: reverse_transaction had no limit at all. A reversal that moves the threshold in a wallet
+    is recorded by its maker and executed by a second on-call user repeating the call with the same ticket."""
+    big = books.post_transaction("big", "TRANSFER", [("card", "-1500.00"), ("vendor:1", "1500.00")])
+    first = oncall.audited("ledger_ops.reverse_transaction", big, "sent to the wrong vendor", "INC-R")
+    assert first["after_state"]["status"] == "PENDING_APPROVAL" and books.wallet_balance("vendor:1") == Decimal("2000.00")
+    with pytest.raises(FourEyesRequired):
+        oncall.audited("ledger_ops.reverse_transaction", big, "sent to the wrong vendor", "INC-R")
+    checker = Ops(connect("lg_oncall2"))
+    with pytest.raises(FourEyesRequired) as other_ticket:
+        checker.audited("ledger_ops.reverse_transaction", big, "checked", "INC-OTHER")
+    assert "INC-R" in other_ticket.value.hint
+    second = checker.audited("ledger_ops.reverse_transaction", big, "checked the vendor", "INC-R")
+    assert second["after_state"]["status"] == "EXECUTED" and second["after_state"]["reversal_transaction_id"]
+    assert (second["after_state"]["maker"], second["after_state"]["checker"]) == ("lg_oncall", "lg_oncall2")
+    assert books.wallet_balance("vendor:1") == Decimal("500.00")
+    assert db.execute("SELECT status, requested_by, approved_by FROM ledger.reversal_requests").fetchall() == [
+        ("EXECUTED", "lg_oncall", "lg_oncall2")]
+    assert db.execute("SELECT count(*) FROM ledger.transactions WHERE reverses_transaction_id = %s", (big,)).fetchone()[0] == 1
+    assert violations(db) == []
+
+
+def test_reversals_split_under_the_threshold_still_need_a_second_oncall_user(books, oncall, connect, db):
+    """What one on-call user reverses and adjusts alone in one wallet adds up within the window: three reversals
+    of 400.00 need a second person at the third, and an adjustment counts towards a reversal too."""
+    small = [books.post_transaction(f"sale-{n}", "TRANSFER", [("card", "-400.00"), ("vendor:1", "400.00")])
+             for n in range(3)]
+    states = [oncall.audited("ledger_ops.reverse_transaction", txn, "duplicate sale", "INC-S")["after_state"]["status"]
+              for txn in small]
+    assert states == ["EXECUTED", "EXECUTED", "PENDING_APPROVAL"], "400 + 400 + 400 reaches the 1,000 threshold"
+    assert books.wallet_balance("vendor:1") == Decimal("900.00")
+    other = Ops(connect("lg_oncall2"))
+    assert other.audited("ledger_ops.reverse_transaction", small[2], "checked", "INC-S")["after_state"]["status"] == "EXECUTED"
+    assert other.audited("ledger_ops.post_adjustment", "vendor:1", Decimal("700.00"), "missing credit",
+                         "INC-T")["after_state"]["status"] == "EXECUTED"
+    later = books.post_transaction("sale-late", "TRANSFER", [("card", "-300.00"), ("vendor:1", "300.00")])
+    assert other.audited("ledger_ops.reverse_transaction", later, "duplicate sale", "INC-T")["after_state"]["status"] \
+        == "PENDING_APPROVAL", "700 adjusted alone + 300 reversed reaches the threshold"
+    assert books.wallet_balance("vendor:1") == Decimal("1500.00")
+    assert violations(db) == []
+
+
 def _second_payout_posting(owner, order: str, key: str, amount: str) -> None:
     """The incident: a second PAYOUT posting of an order from vendor:1, written past the guard."""
     owner.execute("""WITH t AS (INSERT INTO ledger.transactions (kind, idempotency_key, reference)

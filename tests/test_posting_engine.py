@@ -70,10 +70,12 @@ def test_a_posting_writes_no_row_lock_and_moves_each_bucket_in_place(app, wallet
     xid = app.conn.execute("SELECT pg_current_xact_id()::text").fetchone()[0]
     start = db.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0]
     app.post_transaction("walk", "TRANSFER", [("alice", "-1.10"), ("bob", "1.00"), ("PLATFORM_MAIN", "0.10")])
-    app.conn.execute("COMMIT")
+    app.conn.execute("COMMIT")  # synchronous_commit is on: every record of the posting is flushed now
+    # Read up to the flush position: the insert position may run ahead of it (autovacuum, other sessions),
+    # and pg_walinspect refuses an end it cannot read yet ("cannot accept future end LSN").
     records = db.execute("""
         SELECT r.resource_manager, r.record_type, c.relname
-          FROM pg_get_wal_records_info(%s, pg_current_wal_insert_lsn()) AS r
+          FROM pg_get_wal_records_info(%s, pg_current_wal_flush_lsn()) AS r
           LEFT JOIN pg_class AS c ON c.relfilenode = substring(r.block_ref FROM 'rel \\d+/\\d+/(\\d+)')::oid
          WHERE r.xid::text = %s""", [start, xid]).fetchall()
     assert records, "the posting's WAL records were not found"

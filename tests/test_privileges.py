@@ -158,17 +158,17 @@ def test_a_reused_key_tells_another_login_only_that_the_key_is_taken(app, connec
     assert same.value.sqlstate == "LG013" and f"result {first}" in same.value.diag.message_detail
 
 
-def test_two_owner_debits_of_different_buckets_never_overdraw_a_hot_wallet(app, connect, db):
+def test_two_owner_debits_of_a_hot_wallet_never_overdraw_it(app, connect, db):
     """Found by the attack: the verifier summed a multi-bucket wallet's buckets without locking them, so two owner
     sessions debiting different buckets of PLATFORM_MAIN (may not go negative) each saw the whole 5.00 and both
-    committed, leaving -5.00. It now locks every bucket first: the second waits, then is refused."""
+    committed, leaving -5.00. A debit of such a wallet is now refused in any bucket but 0, and two debits of
+    bucket 0 take turns on its row: the second sees the first, and is refused."""
     app.create_wallet("world", "EXTERNAL", "USD", True)
     app.create_wallet("alice", "USER", "USD")
     app.post_transaction("fee", "TRANSFER", [("world", "-5.00"), ("PLATFORM_MAIN", "5.00")])
     wallets = {code: wallet_id for code, wallet_id in db.execute("SELECT code, id FROM ledger.wallets")}
     full = db.execute("SELECT bucket FROM ledger.wallet_buckets WHERE wallet_id = %s AND balance > 0",
                       (wallets["PLATFORM_MAIN"],)).fetchone()[0]
-    empty = (full + 1) % 16
     db.commit()
     forged = """
         WITH t AS (INSERT INTO ledger.transactions (kind) VALUES ('TRANSFER') RETURNING id),
@@ -182,23 +182,28 @@ def test_two_owner_debits_of_different_buckets_never_overdraw_a_hot_wallet(app, 
     first, second = connect("lg_dba", autocommit=False), connect("lg_dba", autocommit=False)
     for conn in (first, second):
         conn.execute("SET ROLE ledger_owner")
-    first.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": full, "to": wallets["alice"]})  # a valid debit, held open
+    with pytest.raises(psycopg.Error) as elsewhere:  # a debit of the bucket that holds the money, not bucket 0
+        first.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": full or 1, "to": wallets["alice"]})
+    assert elsewhere.value.sqlstate == "LG016" and "debits bucket" in str(elsewhere.value)
+    first.rollback()
+    first.execute("SET ROLE ledger_owner")
+    first.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": 0, "to": wallets["alice"]})  # valid, held open
     outcome: list[BaseException | None] = []
 
-    def debit_the_other_bucket() -> None:
+    def debit_again() -> None:
         try:
-            second.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": empty, "to": wallets["world"]})
+            second.execute(forged, {"hot": wallets["PLATFORM_MAIN"], "bucket": 0, "to": wallets["world"]})
             second.commit()
             outcome.append(None)
         except psycopg.Error as error:
             outcome.append(error)
             second.rollback()
 
-    racer = threading.Thread(target=debit_the_other_bucket)
+    racer = threading.Thread(target=debit_again)
     racer.start()
     time.sleep(1.0)
     first.commit()
     racer.join(timeout=30)
-    assert outcome and outcome[0] is not None and outcome[0].sqlstate in ("LG010", "40P01"), outcome
+    assert outcome and outcome[0] is not None and outcome[0].sqlstate in ("LG010", "LG016"), outcome
     assert app.wallet_balance("PLATFORM_MAIN") == 0
     assert violations(db) == []

@@ -54,13 +54,14 @@ BEGIN
          INTO bucket_seq, balance_after, v_status, v_mode, v_until;
 
     -- A debit of a multi-bucket wallet that may not go negative must see the
-    -- whole balance: it holds bucket 0 now and locks the others, in bucket
-    -- order like every such debit.
+    -- whole balance. It holds bucket 0, where every such debit goes, and reads
+    -- the other buckets without locking them: they only ever take credits
+    -- (_150_verify refuses a debit anywhere else), so what it reads can only
+    -- grow until it commits, and the captures crediting them never wait.
     v_after := balance_after;
     IF v_count > 1 AND amount < 0 AND NOT v_negative THEN
-        SELECT sum(b.balance) INTO v_after
-          FROM (SELECT b.balance FROM ledger.wallet_buckets AS b
-                 WHERE b.wallet_id = p_wallet_id ORDER BY b.bucket FOR UPDATE) AS b;
+        SELECT balance_after + coalesce(sum(b.balance), 0) INTO v_after
+          FROM ledger.wallet_buckets AS b WHERE b.wallet_id = p_wallet_id AND b.bucket > 0;
     END IF;
     -- The wallet's state is read from the bucket row just locked: a freeze
     -- that committed before the lock was granted is always seen.
@@ -70,4 +71,4 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.move_bucket(bigint, numeric, bigint, text) IS 'The rules of one entry, in one place for the posting engine and the entry trigger: finds the wallet (LG006), checks the currency when one is given (LG005) and the amount (LG002/LG003), picks the balance bucket (ledger_private.transaction_bucket) and moves it under its row lock (in wallet id order by the caller), and refuses FROZEN and CLOSED wallets and overdrafts from the state on that locked row (LG008/LG009/LG010; a debit of a multi-bucket wallet that may not go negative locks all its buckets and checks the whole balance). Returns the amount at the currency''s scale, the wallet''s currency, and the entry''s bucket, position and balance after.';
+COMMENT ON FUNCTION ledger_private.move_bucket(bigint, numeric, bigint, text) IS 'The rules of one entry, in one place for the posting engine and the entry trigger: finds the wallet (LG006), checks the currency when one is given (LG005) and the amount (LG002/LG003), picks the balance bucket (ledger_private.transaction_bucket) and moves it under its row lock (in wallet id order by the caller), and refuses FROZEN and CLOSED wallets and overdrafts from the state on that locked row (LG008/LG009/LG010; a debit of a multi-bucket wallet that may not go negative moves bucket 0 and checks the whole balance, locking no other bucket). Returns the amount at the currency''s scale, the wallet''s currency, and the entry''s bucket, position and balance after.';

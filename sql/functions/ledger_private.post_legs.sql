@@ -22,21 +22,22 @@ BEGIN
     -- A batch is written set-based. One transaction goes through the engine
     -- every API's posting uses (cheaper for a handful of legs). A batch that
     -- debits a multi-bucket wallet that may not go negative goes row by row:
-    -- the entry trigger locks and sees all its buckets.
+    -- the entry trigger sees the whole balance of each debit.
     IF p_transactions[1] = ALL (p_transactions) THEN
         PERFORM ledger_private.post_one_transaction(p_transactions[1], p_wallets, p_amounts);
         RETURN;
     END IF;
     -- Legs of one wallet within a transaction are merged and zero legs
-    -- dropped; each leg gets its bucket (a hot wallet's credits the one bucket
-    -- of this database transaction, as every posting picks it).
+    -- dropped; each leg gets its bucket as ledger_private.move_bucket picks
+    -- it: bucket 0 for a debit that may not overdraw, otherwise the one bucket
+    -- of this database transaction.
     -- Every transaction must sum to zero per currency: the engine writes all
     -- legs of its transactions, so it proves the zero sum here, once. The
     -- arrays are aligned (one aggregate over one stream of rows) and in no
     -- particular order: each statement below orders what it needs (an ORDER
     -- BY per array sorted all legs six times).
     SELECT array_agg(l.txn), array_agg(l.wallet_id), array_agg(l.amount),
-           array_agg(CASE WHEN l.bucket_count = 1 THEN 0
+           array_agg(CASE WHEN l.bucket_count = 1 OR (l.amount < 0 AND NOT l.allow_negative) THEN 0
                           ELSE ledger_private.transaction_bucket(l.wallet_id, l.bucket_count) END),
            array_agg(l.currency), array_agg(l.allow_negative),
            coalesce(bool_or(NOT l.allow_negative AND l.bucket_count > 1 AND l.amount < 0), false),
@@ -67,19 +68,21 @@ BEGIN
         RETURN;
     END IF;
 
+    -- Lock the buckets the legs move, and no other, in (wallet, bucket)
+    -- order, the order every posting uses: no deadlock, and the rows below
+    -- wait for nothing (in wallet order alone, a credit row of the
+    -- transaction's bucket k and a later debit row of bucket 0 would lock one
+    -- wallet's buckets out of order: tests/test_batch.py).
+    PERFORM FROM ledger.wallet_buckets AS b
+      JOIN (SELECT DISTINCT l.wallet_id, l.bucket FROM unnest(v_wallet, v_bucket) AS l (wallet_id, bucket)) AS l
+        ON b.wallet_id = l.wallet_id AND b.bucket = l.bucket
+     ORDER BY b.wallet_id, b.bucket
+       FOR UPDATE OF b;
+
     IF v_whole THEN
         -- Row by row: legs of one wallet merged, zero legs dropped, in wallet id
-        -- order; the deferred trigger checks the zero sum at COMMIT. A credit
-        -- row takes the transaction's bucket k of its wallet, and a later debit
-        -- row of that wallet bucket 0 and then all the others: out of order,
-        -- and a deadlock with a debit that locks them all in bucket order
-        -- (tests/test_batch.py). Every bucket of every wallet the batch touches
-        -- is locked first, in (wallet, bucket) order, the order of every
-        -- posting: the rows then wait for nothing.
-        PERFORM FROM ledger.wallet_buckets AS b
-          JOIN (SELECT DISTINCT u.wallet_id FROM unnest(v_wallet) AS u (wallet_id)) AS w ON w.wallet_id = b.wallet_id
-         ORDER BY b.wallet_id, b.bucket
-           FOR UPDATE OF b;
+        -- order; the entry trigger checks each debit against the whole balance
+        -- and the deferred trigger the zero sum at COMMIT.
         INSERT INTO ledger.entries (transaction_id, wallet_id, amount)
         SELECT l.txn, l.wallet_id, sum(l.amount)
           FROM unnest(p_transactions, p_wallets, p_amounts) AS l (txn, wallet_id, amount)
@@ -87,14 +90,6 @@ BEGIN
          ORDER BY l.wallet_id, l.txn;
         RETURN;
     END IF;
-
-    -- Lock the buckets in (wallet, bucket) order, the order every posting
-    -- uses: no deadlock.
-    PERFORM FROM ledger.wallet_buckets AS b
-      JOIN (SELECT DISTINCT l.wallet_id, l.bucket FROM unnest(v_wallet, v_bucket) AS l (wallet_id, bucket)) AS l
-        ON b.wallet_id = l.wallet_id AND b.bucket = l.bucket
-     ORDER BY b.wallet_id, b.bucket
-       FOR UPDATE OF b;
 
     -- Before anything is written: the first entry its wallet refuses, from
     -- the state on the bucket rows just locked (a freeze that committed
@@ -152,4 +147,4 @@ BEGIN
      ORDER BY l.txn, l.wallet_id;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine of batches. One transaction goes through ledger_private.post_one_transaction, like every API''s posting. A batch: merges legs per (transaction, wallet), proves each transaction sums to zero per currency (LG011), locks the chosen balance buckets in wallet order and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010) before it writes; then one statement moves the stored balances and writes the entries with bucket_seq and balance_after. A batch that debits a multi-bucket wallet that may not go negative goes row by row (the trigger sees all its buckets), after locking every bucket of every wallet it touches in (wallet, bucket) order.';
+COMMENT ON FUNCTION ledger_private.post_legs(bigint[], bigint[], numeric[]) IS 'The posting engine of batches. One transaction goes through ledger_private.post_one_transaction, like every API''s posting. A batch: merges legs per (transaction, wallet), proves each transaction sums to zero per currency (LG011), locks the chosen balance buckets in wallet order and refuses FROZEN and CLOSED wallets and overdrafts (LG008/LG009/LG010) before it writes; then one statement moves the stored balances and writes the entries with bucket_seq and balance_after. A batch that debits a multi-bucket wallet that may not go negative goes row by row (the trigger sees the whole balance of each debit), after locking the buckets its legs move, and no other, in (wallet, bucket) order.';

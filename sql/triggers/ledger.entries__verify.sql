@@ -19,16 +19,14 @@ BEGIN
           FROM added AS a
           JOIN ledger.entries AS e ON e.wallet_id = a.wallet_id AND e.bucket = a.bucket AND e.bucket_seq = a.bucket_seq - 1
          WHERE a.prev_seq IS NULL
-    ), totals AS (  -- whole balance of debited multi-bucket wallets that may not go negative, every bucket
-                    -- locked in bucket order first: a concurrent writer of another bucket waits (or deadlocks
-                    -- and is refused), so two debits of different buckets never both see the old total
-        SELECT l.wallet_id, sum(l.balance) AS balance
-          FROM (SELECT b.wallet_id, b.balance FROM ledger.wallet_buckets AS b
-                 WHERE b.wallet_id IN (SELECT a.wallet_id FROM added AS a JOIN ledger.wallets AS w ON w.id = a.wallet_id
-                                        WHERE a.amount < 0 AND w.bucket_count > 1 AND NOT w.allow_negative)
-                 ORDER BY b.wallet_id, b.bucket
-                   FOR UPDATE OF b) AS l
-         GROUP BY l.wallet_id
+    ), totals AS (  -- whole balance of debited multi-bucket wallets that may not go negative. Their debits
+                    -- are all in bucket 0 (refused anywhere else, below), which this transaction holds; the
+                    -- other buckets only take credits, so what is read of them unlocked can only grow
+        SELECT b.wallet_id, sum(b.balance) AS balance
+          FROM ledger.wallet_buckets AS b
+         WHERE b.wallet_id IN (SELECT a.wallet_id FROM added AS a JOIN ledger.wallets AS w ON w.id = a.wallet_id
+                                WHERE a.amount < 0 AND w.bucket_count > 1 AND NOT w.allow_negative)
+         GROUP BY b.wallet_id
     ), checked AS (
     SELECT a.*, w.code, w.currency AS wallet_currency, c.minor_units, t.id AS header,
            b.balance AS stored, b.entry_count AS stored_seq, b.status, b.freeze_mode,
@@ -40,6 +38,7 @@ BEGIN
                WHEN abs(a.amount) >= 1e15 THEN 'LG002'
                WHEN a.amount <> round(a.amount, c.minor_units) THEN 'LG003'
                WHEN b.wallet_id IS NULL THEN 'LG016'
+               WHEN a.amount < 0 AND a.bucket <> 0 AND w.bucket_count > 1 AND NOT w.allow_negative THEN 'debit bucket'
                ELSE ledger_private.entry_refusal(b.status, b.freeze_mode, b.frozen_until, w.allow_negative, a.amount,
                                                  CASE WHEN w.bucket_count = 1 THEN a.balance_after ELSE tot.balance END)
            END, CASE
@@ -85,6 +84,11 @@ BEGIN
             RAISE EXCEPTION 'amount for wallet "%" has more decimals than % allows: %', v.code, v.wallet_currency, v.amount
                 USING ERRCODE = 'LG003', DETAIL = format('%s has %s minor units. The ledger never rounds.', v.wallet_currency, v.minor_units),
                       HINT = 'Round the amount yourself before posting, and decide where the remainder goes.';
+        WHEN 'debit bucket' THEN
+            RAISE EXCEPTION 'ledger entry % debits bucket % of wallet "%"', v.id, v.bucket, v.code
+                USING ERRCODE = 'LG016',
+                      DETAIL = 'A debit of a multi-bucket wallet that may not go negative is always in bucket 0: the other buckets only take credits, so a debit can prove the whole balance without locking them.',
+                      HINT = 'Leave bucket, bucket_seq and balance_after NULL: the ledger assigns them under the bucket lock.';
         ELSE
             RAISE EXCEPTION 'ledger entry % of wallet "%" breaks its balance chain', v.id, v.code
                 USING ERRCODE = 'LG016',
@@ -95,7 +99,7 @@ BEGIN
     END CASE;
 END
 $$;
-COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: proves every new row, however it was written, the posting engines'' rows too (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes any direct write answer to the engine''s rules.';
+COMMENT ON FUNCTION ledger_private.tg_entries__verify() IS 'AFTER INSERT statement trigger on ledger.entries: proves every new row, however it was written, the posting engines'' rows too (wallet and transaction exist, currency, amount and scale, freeze and closure, overdraft, a debit of a multi-bucket wallet that may not go negative only in bucket 0, the balance chain and the stored bucket) and raises the first problem with its SQLSTATE. Makes any direct write answer to the engine''s rules.';
 
 -- No WHEN: every statement's rows are proven, the posting engines' too. No
 -- session setting decides whether a guard runs.

@@ -69,7 +69,12 @@ def drops_for(text: str) -> list[str]:
     found: list[tuple[int, str]] = []
     for pattern, template in _CREATES:
         for match in pattern.finditer(text):
-            found.append((match.start(), template.format(*match.groups())))
+            statement = template.format(*match.groups())
+            if template.startswith("DROP FUNCTION"):  # with its argument types, which an overload needs
+                signature = re.search(rf"COMMENT\s+ON\s+FUNCTION\s+{re.escape(match.group(1))}\s*(\([^)]*\))", text, re.I)
+                if signature:
+                    statement = f"DROP FUNCTION IF EXISTS {match.group(1)}{signature.group(1)};"
+            found.append((match.start(), statement))
     return [statement for _, statement in sorted(found, reverse=True)]
 
 

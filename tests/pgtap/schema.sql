@@ -9,7 +9,7 @@ SELECT tables_are('ledger', ARRAY['settings', 'currencies', 'transaction_kinds',
                                   'transactions', 'entries', 'idempotency_keys', 'audit_log', 'processing_switches',
                                   'payments', 'refunds', 'payout_accounts', 'payout_orders', 'payouts',
                                   'settlement_batches', 'settlement_batch_items', 'settlement_batch_refusals', 'provider_events', 'check_runs',
-                                  'check_findings', 'adjustment_requests'], 'the ledger tables');
+                                  'check_findings', 'adjustment_requests', 'reversal_requests'], 'the ledger tables');
 SELECT is((SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ledger_owner'), false, 'ledger_owner cannot log in');
 
 SELECT function_privs_are('ledger', 'post_transaction', ARRAY['text', 'text', 'jsonb', 'text'], 'ledger_app', ARRAY['EXECUTE'], 'ledger_app may post');
