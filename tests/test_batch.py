@@ -291,3 +291,33 @@ def test_an_item_of_more_legs_than_max_legs_fails_the_batch(world, connect, db):
     legs = [{"wallet": "world", "amount": "-101.00"}] + [{"wallet": f"w{n}", "amount": "1.00"} for n in range(101)]
     error = _refused(connect("lg_app"), json.dumps([{"idempotency_key": "wide", "kind": "TRANSFER", "legs": legs}]))
     assert error.sqlstate == "LG014" and "2 to 100 legs" in str(error)
+
+
+KEY = '"idempotency_key": "k", "kind": "TRANSFER", "reference": null'
+
+
+@pytest.mark.parametrize("body", [
+    "[" * 20000 + "]" * 20000,                                              # too deep for the JSON parser
+    "[" * 5000 + "]" * 5000,                                                # deep, but parsed: not an object
+    '[{"idempotency_key": "k\\u0000", "kind": "TRANSFER", "legs": [], "reference": null}]',  # json takes it, jsonb not
+    '[{' + KEY + ', "legs": [{"wallet": "alice", "amount": 1e1000000}]}]',  # beyond numeric
+], ids=["nested-20000", "nested-5000", "nul-escape", "huge-number"])
+def test_json_the_ledger_cannot_read_is_refused_with_lg014(body, world, connect):
+    """Found by the review of revision 0021: these gave 54001, 22P05, 22003 and LG001."""
+    # The jsonb form only where jsonb takes the body: otherwise the caller's own cast refuses it, before the call.
+    for cast in ("text", "jsonb") if body.startswith("[" * 5000 + "]") else ("text",):
+        error = _refused(connect("lg_app"), body, cast)
+        assert error.sqlstate == "LG014", (cast, error.sqlstate, str(error)[:200])
+        assert error.diag.message_hint
+
+
+@pytest.mark.parametrize("legs", [200_000, 100_000 // 3], ids=["larger-than-an-item", "more-than-max-legs"])
+def test_an_item_of_too_many_legs_is_refused_without_expanding_them(legs, world, connect, db):
+    """Found by the review of revision 0021: one item of a million bare legs (2 MB) took 675 MB of backend memory
+    before LG014, its legs expanded and aggregated first. An item of more than max_legs legs is never expanded,
+    and an item larger than any well-formed one (256 kB) is never parsed: each is LG014 before anything else."""
+    body = "[{" + KEY + ', "legs": [' + ", ".join(["1"] * legs) + "]}]"
+    error = _refused(connect("lg_app"), body)
+    assert error.sqlstate == "LG014"
+    assert ("larger than 262144 bytes" in str(error)) == (len(body) > 262144), str(error)[:200]
+    assert db.execute("SELECT count(*) FROM ledger.transactions").fetchone()[0] == 0

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import psycopg
 import pytest
 
+from conftest import run_parallel
 from ledger_state import bypassing_triggers, violations
 from ledgerguard.client import Ledger, Ops
 from ledgerguard.errors import FourEyesRequired, NothingToDo, WalletFrozen
@@ -252,3 +254,28 @@ def test_every_procedure_refuses_without_a_ticket_or_reason_and_on_an_unknown_ta
         conn.execute(f"SELECT ledger_ops.{procedure}({target}, 'reason', 'INC-1')")
     assert unknown.value.sqlstate == unknown_code
     assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 0
+
+
+def test_corrections_of_one_user_at_once_still_count_each_other(books, connect, db):
+    """Found by the review of revision 0021: under REPEATABLE READ the count of what a user moved alone read a
+    snapshot older than the wallet's turn, and two adjustments of 600.00 at once both executed alone. An on-call
+    correction now runs at READ COMMITTED only; two at once there take turns, and the second sees the first."""
+    rr = connect("lg_oncall", autocommit=False)
+    rr.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    with pytest.raises(psycopg.Error) as refused:
+        rr.execute("SELECT * FROM ledger_ops.post_adjustment('vendor:1', 600.00, 'race', 'INC-RR')")
+    assert refused.value.sqlstate == "LG015" and "READ COMMITTED" in str(refused.value)
+    rr.rollback()
+
+    def adjust(i: int, barrier) -> str:
+        conn = connect("lg_oncall", autocommit=False)
+        conn.execute("SELECT 1")
+        barrier.wait()
+        row = Ops(conn).audited("ledger_ops.post_adjustment", "vendor:1", Decimal("600.00"), "race", f"INC-RC-{i}")
+        time.sleep(0.5)  # hold the wallet's turn while the other waits
+        conn.commit()
+        return row["after_state"]["status"]
+
+    assert sorted(run_parallel(2, adjust)) == ["EXECUTED", "PENDING_APPROVAL"]
+    assert books.wallet_balance("vendor:1") == Decimal("1100.00")
+    assert violations(db) == []

@@ -141,6 +141,27 @@ def test_no_session_setting_lets_the_owner_write_around_a_guard(attack, settings
     assert db.execute("SELECT count(*) FROM ledger_check.run_all(NULL)").fetchone()[0] == 0
 
 
+def test_a_write_from_a_trigger_of_ones_own_is_ddl_power_and_the_checks_find_what_it_leaves(app, connect, db):
+    """Found by the review of revision 0021, and the documented limit of item 3: the bucket guard judges top-level
+    writes (the entry trigger moves a bucket before its entry exists), so an owner's trigger on a temp table of
+    its own wrote bucket 3 of PLATFORM_MAIN to -500.00 and committed. It is DDL, like replacing a guard function,
+    which the owner may; it leaves no trigger behind, and the checks find the money it made."""
+    app.create_wallet("world", "EXTERNAL", "USD", True)
+    app.post_transaction("fee", "TRANSFER", [("world", "-100.00"), ("PLATFORM_MAIN", "100.00")])
+    dba = connect("lg_dba")
+    dba.execute("SET ROLE ledger_owner")
+    dba.execute("CREATE TEMP TABLE t (x int)")
+    dba.execute("""CREATE FUNCTION pg_temp.f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+                       UPDATE ledger.wallet_buckets SET balance = -500 WHERE bucket = 3
+                          AND wallet_id = (SELECT id FROM ledger.wallets WHERE code = 'PLATFORM_MAIN');
+                       RETURN NULL; END $$""")
+    dba.execute("CREATE TRIGGER tt AFTER INSERT ON t FOR EACH ROW EXECUTE FUNCTION pg_temp.f()")
+    dba.execute("INSERT INTO t VALUES (1)")
+    dba.close()
+    found = {name for (name,) in db.execute("SELECT check_name FROM ledger_check.run_all(NULL)")}
+    assert {"negative_balances", "balance_mismatch"} <= found, found
+
+
 def test_a_reused_key_tells_another_login_only_that_the_key_is_taken(app, connect):
     """LG013 names who used a key first, when, and its result only to that same login."""
     app.create_wallet("world", "EXTERNAL", "USD", True)

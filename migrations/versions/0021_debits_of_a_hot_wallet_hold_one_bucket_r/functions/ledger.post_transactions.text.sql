@@ -14,6 +14,9 @@ AS $$
 DECLARE
     v_batch        json;      -- the batch, validated but not parsed into a tree (jsonb would be: 20 times its size)
     v_max_legs     integer := coalesce(ledger_private.setting('max_legs'), '100')::integer;
+    -- No well-formed item comes near: max_legs legs of a 100-character
+    -- wallet code and an amount are about 16 kB, however it is indented.
+    v_max_item_bytes constant integer := 262144;
     -- One element per item, aligned (in no particular order): its position,
     -- key, reference, request fingerprint and transaction id.
     v_items        bigint[];
@@ -40,7 +43,7 @@ BEGIN
     PERFORM ledger_private.require_batch_size(octet_length(p_batch)::bigint, NULL);
     BEGIN
         v_batch := p_batch::json;  -- validates it, without building a tree
-    EXCEPTION WHEN invalid_text_representation THEN
+    EXCEPTION WHEN invalid_text_representation OR untranslatable_character OR statement_too_complex THEN
         GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
         RAISE EXCEPTION 'a batch is a JSON array of transfers: %', v_message
             USING ERRCODE = 'LG014', DETAIL = format('It starts %s.', quote_literal(left(p_batch, 60))),
@@ -61,59 +64,88 @@ BEGIN
     -- What comes out is plain arrays, per item and per leg: an array of
     -- composite legs sorted by item cost 0.6 s of a 100k batch to build, and
     -- each statement after it sorted 300,000 legs to get back to the items.
-    WITH items AS (
-        SELECT i.ordinality AS item, i.value AS v,
-               coalesce(jsonb_typeof(i.value) = 'object' AND i.value ->> 'kind' = 'TRANSFER'
-                        AND jsonb_typeof(i.value -> 'idempotency_key') = 'string'
-                        AND length(i.value ->> 'idempotency_key') BETWEEN 1 AND 200
-                        AND coalesce(jsonb_typeof(i.value -> 'reference'), 'null') IN ('string', 'null')
-                        AND coalesce(length(i.value ->> 'reference'), 0) <= 200
-                        AND (CASE WHEN jsonb_typeof(i.value) = 'object'
-                                  THEN i.value - ARRAY['idempotency_key', 'kind', 'legs', 'reference'] = '{}'::jsonb END),
-                        false) AS well_formed
-          -- each item parsed into jsonb on its own: a small tree, freed with its row
-          FROM (SELECT e.ordinality, e.value::jsonb AS value FROM json_array_elements(v_batch) WITH ORDINALITY AS e
-                OFFSET 0) AS i  -- not pulled up: each use of the item would parse it again
-    ), legs AS (
-        SELECT it.item, it.v, it.well_formed, l.value AS leg, w.id AS wallet_id, w.currency, c.minor_units,
-               CASE WHEN jsonb_typeof(l.value -> 'amount') IN ('string', 'number')
-                         AND (l.value ->> 'amount') ~ '^[+-]?[0-9]{1,15}(\.[0-9]{1,18})?$'
-                    THEN (l.value ->> 'amount')::numeric END AS amount,
-               -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
-               coalesce(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value - ARRAY['wallet', 'amount'] = '{}'::jsonb END,
-                        false) AS leg_well_formed
-          FROM items AS it
-          LEFT JOIN LATERAL jsonb_array_elements(CASE jsonb_typeof(it.v -> 'legs') WHEN 'array' THEN it.v -> 'legs' ELSE '[]' END)
-                    AS l ON true  -- an item without legs stays, as one row without a leg
-          LEFT JOIN ledger.wallets AS w ON w.code = l.value ->> 'wallet'
-          LEFT JOIN ledger.currencies AS c ON c.code = w.currency
-        OFFSET 0  -- not pulled up into resolved, which would parse each amount three times (measured: 1.5 s of 100k)
-    ), resolved AS (
-        SELECT l.item, l.v ->> 'idempotency_key' AS idempotency_key, l.v ->> 'kind' AS kind, l.v ->> 'reference' AS reference,
-               l.wallet_id, l.leg ->> 'wallet' AS code, l.currency, l.leg, l.well_formed, l.leg_well_formed,
-               CASE WHEN l.amount <> 0 AND l.amount = round(l.amount, l.minor_units) THEN round(l.amount, l.minor_units) END AS amount
-          FROM legs AS l
-    ), per_item AS (
-        SELECT r.item,
-               min(r.idempotency_key) AS idempotency_key, min(r.reference) AS reference,
-               ledger_private.fingerprint_of(min(r.kind), min(r.reference),
-                                             jsonb_agg(ledger_private.fingerprint_leg(r.code, r.amount) ORDER BY r.code)
-                                             FILTER (WHERE r.leg IS NOT NULL)) AS fingerprint,
-               nextval('ledger.transactions_id_seq') AS txn,
-               bool_and(r.well_formed) AND count(r.leg) BETWEEN 2 AND v_max_legs AND count(r.amount) = count(*)
-               AND count(DISTINCT r.wallet_id) = count(*) AND bool_and(r.leg_well_formed) AS valid
-          FROM resolved AS r GROUP BY r.item
-    ), per_currency AS (
-        SELECT r.item, sum(r.amount) AS total FROM resolved AS r GROUP BY r.item, r.currency
-    )
-    SELECT i.items, i.keys, i.refs, i.fingerprints, i.txns, i.ids, i.bad, l.txns, l.wallets, l.amounts
-      INTO v_items, v_keys, v_references, v_fingerprints, v_txns, v_ids, v_bad, v_leg_txns, v_leg_wallets, v_leg_amounts
-      FROM (SELECT array_agg(q.item) AS items, array_agg(q.idempotency_key) AS keys, array_agg(q.reference) AS refs,
-                   array_agg(q.fingerprint) AS fingerprints, array_agg(q.txn) AS txns, array_agg(q.txn ORDER BY q.item) AS ids,
-                   min(q.item) FILTER (WHERE NOT q.valid OR q.item IN (SELECT s.item FROM per_currency AS s WHERE s.total <> 0)) AS bad
-              FROM per_item AS q) AS i,
-           (SELECT array_agg(p.txn) AS txns, array_agg(r.wallet_id) AS wallets, array_agg(r.amount) AS amounts
-              FROM resolved AS r JOIN per_item AS p ON p.item = r.item) AS l;
+    BEGIN
+        WITH items AS (
+            SELECT i.ordinality AS item, i.value AS v,
+                   coalesce(jsonb_typeof(i.value) = 'object' AND i.value ->> 'kind' = 'TRANSFER'
+                            AND jsonb_typeof(i.value -> 'idempotency_key') = 'string'
+                            AND length(i.value ->> 'idempotency_key') BETWEEN 1 AND 200
+                            AND coalesce(jsonb_typeof(i.value -> 'reference'), 'null') IN ('string', 'null')
+                            AND coalesce(length(i.value ->> 'reference'), 0) <= 200
+                            AND (CASE WHEN jsonb_typeof(i.value) = 'object'
+                                      THEN i.value - ARRAY['idempotency_key', 'kind', 'legs', 'reference'] = '{}'::jsonb END),
+                            false) AS well_formed
+              -- each item parsed into jsonb on its own: a small tree, freed with its row
+              -- an item larger than any well-formed one is never parsed (its
+              -- jsonb tree would be 20 times its size): it stays NULL, malformed
+              FROM (SELECT e.ordinality,
+                           CASE WHEN octet_length(e.value::text) <= v_max_item_bytes THEN e.value::jsonb END AS value
+                      FROM json_array_elements(v_batch) WITH ORDINALITY AS e
+                    OFFSET 0) AS i  -- not pulled up: each use of the item would parse it again
+        ), legs AS (
+            SELECT it.item, it.v, it.well_formed, l.value AS leg, w.id AS wallet_id, w.currency, c.minor_units,
+                   CASE WHEN jsonb_typeof(l.value -> 'amount') IN ('string', 'number')
+                             AND (l.value ->> 'amount') ~ '^[+-]?[0-9]{1,15}(\.[0-9]{1,18})?$'
+                        THEN (l.value ->> 'amount')::numeric END AS amount,
+                   -- each leg exactly {"wallet", "amount"}, as in ledger.post_transaction
+                   coalesce(CASE WHEN jsonb_typeof(l.value) = 'object' THEN l.value - ARRAY['wallet', 'amount'] = '{}'::jsonb END,
+                            false) AS leg_well_formed
+              FROM items AS it
+              -- An item without legs stays, as one row without a leg; so does an
+              -- item of more than max_legs, never expanded (one item of a million
+              -- bare legs, 2 MB, took 675 MB before it was refused).
+              LEFT JOIN LATERAL jsonb_array_elements(coalesce(CASE WHEN jsonb_typeof(it.v -> 'legs') = 'array' THEN
+                                                              CASE WHEN jsonb_array_length(it.v -> 'legs') <= v_max_legs THEN it.v -> 'legs' END
+                                                          END, '[]'))
+                        AS l ON true
+              LEFT JOIN ledger.wallets AS w ON w.code = l.value ->> 'wallet'
+              LEFT JOIN ledger.currencies AS c ON c.code = w.currency
+            OFFSET 0  -- not pulled up into resolved, which would parse each amount three times (measured: 1.5 s of 100k)
+        ), resolved AS (
+            SELECT l.item, l.v ->> 'idempotency_key' AS idempotency_key, l.v ->> 'kind' AS kind, l.v ->> 'reference' AS reference,
+                   l.wallet_id, l.leg ->> 'wallet' AS code, l.currency, l.leg, l.well_formed, l.leg_well_formed,
+                   CASE WHEN l.amount <> 0 AND l.amount = round(l.amount, l.minor_units) THEN round(l.amount, l.minor_units) END AS amount
+              FROM legs AS l
+        ), per_item AS (
+            SELECT r.item,
+                   min(r.idempotency_key) AS idempotency_key, min(r.reference) AS reference,
+                   ledger_private.fingerprint_of(min(r.kind), min(r.reference),
+                                                 jsonb_agg(ledger_private.fingerprint_leg(r.code, r.amount) ORDER BY r.code)
+                                                 FILTER (WHERE r.leg IS NOT NULL)) AS fingerprint,
+                   nextval('ledger.transactions_id_seq') AS txn,
+                   bool_and(r.well_formed) AND count(r.leg) BETWEEN 2 AND v_max_legs AND count(r.amount) = count(*)
+                   AND count(DISTINCT r.wallet_id) = count(*) AND bool_and(r.leg_well_formed) AS valid
+              FROM resolved AS r GROUP BY r.item
+        ), per_currency AS (
+            SELECT r.item, sum(r.amount) AS total FROM resolved AS r GROUP BY r.item, r.currency
+        )
+        SELECT i.items, i.keys, i.refs, i.fingerprints, i.txns, i.ids, i.bad, l.txns, l.wallets, l.amounts
+          INTO v_items, v_keys, v_references, v_fingerprints, v_txns, v_ids, v_bad, v_leg_txns, v_leg_wallets, v_leg_amounts
+          FROM (SELECT array_agg(q.item) AS items, array_agg(q.idempotency_key) AS keys, array_agg(q.reference) AS refs,
+                       array_agg(q.fingerprint) AS fingerprints, array_agg(q.txn) AS txns, array_agg(q.txn ORDER BY q.item) AS ids,
+                       min(q.item) FILTER (WHERE NOT q.valid OR q.item IN (SELECT s.item FROM per_currency AS s WHERE s.total <> 0)) AS bad
+                  FROM per_item AS q) AS i,
+               (SELECT array_agg(p.txn) AS txns, array_agg(r.wallet_id) AS wallets, array_agg(r.amount) AS amounts
+                  FROM resolved AS r JOIN per_item AS p ON p.item = r.item) AS l;
+    EXCEPTION WHEN untranslatable_character OR numeric_value_out_of_range OR statement_too_complex OR invalid_text_representation THEN
+        -- JSON that json takes and jsonb does not: a \u0000 in a string, a
+        -- number beyond numeric, an item nested too deep.
+        GET STACKED DIAGNOSTICS v_message = MESSAGE_TEXT;
+        RAISE EXCEPTION 'a batch item is JSON the ledger cannot read: %', v_message
+            USING ERRCODE = 'LG014', DETAIL = 'Nothing of the batch was posted.',
+                  HINT = 'Strings without \u0000, amounts as decimal strings such as "12.50", legs as {"wallet", "amount"} objects.';
+    END;
+    IF v_bad IS NOT NULL AND octet_length((v_batch -> (v_bad - 1)::integer)::text) > v_max_item_bytes THEN
+        RAISE EXCEPTION 'item % of the batch is larger than % bytes', v_bad, v_max_item_bytes
+            USING ERRCODE = 'LG014', DETAIL = format('Item %s has %s bytes of JSON. Nothing of the batch was posted.',
+                                                     v_bad, octet_length((v_batch -> (v_bad - 1)::integer)::text)),
+                  HINT = format('An item has 2 to %s legs of {"wallet", "amount"}.', v_max_legs);
+    END IF;
+    IF v_bad IS NOT NULL AND json_typeof(v_batch -> (v_bad - 1)::integer) <> 'object' THEN
+        RAISE EXCEPTION 'item % of the batch is not a JSON object', v_bad
+            USING ERRCODE = 'LG014', DETAIL = format('Item %s is a JSON %s. Nothing of the batch was posted.', v_bad, json_typeof(v_batch -> (v_bad - 1)::integer)),
+                  HINT = 'Each item is {"idempotency_key", "kind": "TRANSFER", "legs", "reference"} and nothing else.';
+    END IF;
     IF v_bad IS NOT NULL THEN
         -- post_transaction says precisely what is wrong with the first bad
         -- item; the subtransaction is always rolled back.

@@ -7,8 +7,18 @@ DECLARE
     v_needed boolean;
 BEGIN
     -- Concurrent corrections of one wallet take turns on its row, in wallet
-    -- id order (no deadlock), so two calls of one user never both count
-    -- without the other. Postings take no lock on wallet rows.
+    -- id order (no deadlock), and the audit log is read after the turn, by a
+    -- statement of its own: under READ COMMITTED it sees what the call before
+    -- committed, so two calls of one user never both count without the
+    -- other. A REPEATABLE READ or SERIALIZABLE snapshot is older than the turn
+    -- (two such calls of 600.00 each executed alone): refused. Postings take
+    -- no lock on wallet rows.
+    IF current_setting('transaction_isolation') <> 'read committed' THEN
+        RAISE EXCEPTION 'an on-call correction runs at READ COMMITTED, not %', upper(current_setting('transaction_isolation'))
+            USING ERRCODE = 'LG015',
+                  DETAIL = 'Its maker-checker count reads what other calls committed while it waited; an older snapshot would miss them.',
+                  HINT = 'Call it outside an explicit REPEATABLE READ or SERIALIZABLE transaction (psql''s default is READ COMMITTED).';
+    END IF;
     PERFORM FROM ledger.wallets AS w WHERE w.id = ANY (p_wallets) ORDER BY w.id FOR NO KEY UPDATE;
     -- Per wallet: what this call moves, plus what this on-call user moved in
     -- it alone (adjustments and reversals executed without a second person)
@@ -40,4 +50,4 @@ BEGIN
     RETURN coalesce(v_needed, false);
 END
 $$;
-COMMENT ON FUNCTION ledger_private.four_eyes_needed(bigint[], numeric[]) IS 'Maker-checker rule of every on-call correction (ledger_ops.post_adjustment, ledger_ops.reverse_transaction): true when, in any wallet the call moves, what it moves plus what this on-call user moved there alone (adjustments and reversals executed without a second person) within ops.adjustment_approval_window reaches ops.adjustment_approval_threshold. Locks the wallet rows in id order, so concurrent calls count each other.';
+COMMENT ON FUNCTION ledger_private.four_eyes_needed(bigint[], numeric[]) IS 'Maker-checker rule of every on-call correction (ledger_ops.post_adjustment, ledger_ops.reverse_transaction): true when, in any wallet the call moves, what it moves plus what this on-call user moved there alone (adjustments and reversals executed without a second person) within ops.adjustment_approval_window reaches ops.adjustment_approval_threshold. Locks the wallet rows in id order and reads the audit log after, at READ COMMITTED only (LG015 otherwise), so concurrent calls count each other.';
