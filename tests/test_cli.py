@@ -25,7 +25,7 @@ def invoke(*args: str):
 
 
 def test_migrate_sql_prints_the_offline_sql_without_a_database():
-    result = invoke("migrate", "--sql")
+    result = CliRunner().invoke(main, ["migrate", "--sql"], env={"LEDGERGUARD_DSN": None}, catch_exceptions=False)
     assert result.exit_code == 0
     assert "CREATE SCHEMA ledger;" in result.output and "INSERT INTO alembic_version" in result.output
 
@@ -80,6 +80,29 @@ def test_without_a_dsn_the_cli_runs_on_a_throwaway_cluster_and_removes_it(tmp_pa
     assert "Embedded PostgreSQL stopped and removed." in result.stderr
     assert "LG011" in result.stdout
     assert not _cluster_dir(result.stderr).exists()
+
+
+LEDGER_COMMANDS = [
+    ["check"], ["check", "--since", "all", "--format", "prometheus"], ["checks"], ["doctor"], ["migrate"],
+    ["migrate", "--downgrade", "base"], ["freeze", "PLATFORM_MAIN", "--ticket", "INC-1", "--reason", "x"],
+    ["unfreeze", "vendor:1", "--ticket", "INC-1", "--reason", "x"], ["adjust", "vendor:1", "1.00", "--ticket", "INC-1", "--reason", "x"],
+    ["reverse", "1", "--ticket", "INC-1", "--reason", "x"], ["suspend-payouts", "vendor:1", "--ticket", "INC-1", "--reason", "x"],
+    ["resume-payouts", "vendor:1", "--ticket", "INC-1", "--reason", "x"], ["recover-payout", "o1", "--ticket", "INC-1", "--reason", "x"],
+    ["repair-balance", "vendor:1", "--ticket", "INC-1", "--reason", "x"],
+    ["kill-switch", "payouts", "off", "--ticket", "INC-1", "--reason", "x"],
+]
+
+
+@pytest.mark.parametrize("args", LEDGER_COMMANDS, ids=[" ".join(a[:2]) for a in LEDGER_COMMANDS])
+def test_a_command_on_a_real_ledger_refuses_to_run_without_a_dsn(args):
+    """Issue 18: `ledgerguard check` without a DSN (a cron job that lost its environment) started a throwaway
+    cluster and printed `OK  no findings` with exit 0, and a freeze was audited into a database then deleted.
+    Every command but demo, serve and bench now exits 3 with one line naming the variable, and starts nothing."""
+    result = CliRunner().invoke(main, args, env={"LEDGERGUARD_DSN": None}, catch_exceptions=False)
+    assert result.exit_code == 3, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "LEDGERGUARD_DSN" in lines[0], result.output
+    assert "Starting an embedded" not in result.output
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

@@ -27,7 +27,8 @@ class CheckError(click.ClickException):
 
 @click.group(context_settings={"auto_envvar_prefix": "LEDGERGUARD", "help_option_names": ["-h", "--help"]})
 @click.option("--dsn", envvar="LEDGERGUARD_DSN", metavar="DSN",
-              help="Database to work on (libpq URL or key=value). Default: a throwaway embedded cluster.")
+              help="Database to work on (libpq URL or key=value). Required by every command but demo, serve and "
+                   "bench, which start a throwaway embedded cluster without it.")
 @click.pass_context
 def main(ctx: click.Context, dsn: str | None) -> None:
     """ledgerguard: a payments ledger kept correct by PostgreSQL itself."""
@@ -35,12 +36,17 @@ def main(ctx: click.Context, dsn: str | None) -> None:
 
 
 @contextmanager
-def database(ctx: click.Context, migrated: bool = True) -> Iterator[str]:
-    """The DSN to work on: the given one, or a fresh embedded cluster's."""
+def database(ctx: click.Context, migrated: bool = True, embedded: bool = False) -> Iterator[str]:
+    """The DSN to work on: the given one; without one, a fresh embedded cluster's for the commands that may use one
+    (`embedded`: demo, serve, bench) and exit 3 for every other. A cron job that lost its environment must never
+    report a healthy ledger, and an on-call freeze must never land in a throwaway database."""
     dsn = ctx.obj["dsn"]
     if dsn:
         yield dsn
         return
+    if not embedded:
+        raise CheckError(f"ledgerguard {ctx.info_name}: no database given: set LEDGERGUARD_DSN or pass --dsn "
+                         "(only demo, serve and bench start a throwaway cluster)")
     stop_on_sigterm()
     click.echo("Starting an embedded PostgreSQL (no --dsn / LEDGERGUARD_DSN given) …", err=True)
     cluster = EmbeddedCluster("cli", settings=ctx.obj.get("cluster_settings"))
@@ -166,7 +172,7 @@ def demo(ctx: click.Context) -> None:
     """Run the incident scenarios of the runbooks against a ledger."""
     from ledgerguard import demo as scenarios
 
-    with database(ctx) as dsn:
+    with database(ctx, embedded=True) as dsn:
         scenarios.run(dsn, click.echo)
 
 
@@ -188,7 +194,7 @@ def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[st
 
     if not ctx.obj["dsn"]:
         ctx.obj["cluster_settings"] = benchmark.BENCH_SETTINGS
-    with database(ctx, migrated=False) as dsn:
+    with database(ctx, migrated=False, embedded=True) as dsn:
         harness = benchmark.Bench(dsn, quick=quick, only=only, echo=lambda line: click.echo(line, err=True))
         if ab:
             harness.ab(ab, rounds)
@@ -206,7 +212,7 @@ def serve(ctx: click.Context) -> None:
     """Start a migrated throwaway cluster, print its DSN, wait for Ctrl-C."""
     if ctx.obj["dsn"]:
         raise click.UsageError("serve starts its own embedded cluster; drop --dsn / LEDGERGUARD_DSN")
-    with database(ctx) as dsn:
+    with database(ctx, embedded=True) as dsn:
         click.echo(f"LEDGERGUARD_DSN={dsn}")
         click.echo(f"psql {dsn}    # Ctrl-C here stops and removes the cluster")
         try:
