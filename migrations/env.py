@@ -24,6 +24,8 @@ from ledgerguard.db import MIGRATION_LOCK, sqlalchemy_url
 
 config = context.config
 dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
+if dsn:
+    config.attributes["dsn"] = dsn  # ledgerguard.online builds indexes over a connection of its own to it
 lock_timeout = config.attributes.get("lock_timeout") or os.environ.get("LEDGERGUARD_LOCK_TIMEOUT", "5s")
 statement_timeout = config.attributes.get("statement_timeout") or os.environ.get("LEDGERGUARD_STATEMENT_TIMEOUT", "30min")
 
@@ -75,6 +77,22 @@ def run_migrations_online() -> None:
             connection.commit()
 
 
+def plain_head_means_the_ledger() -> None:
+    """`alembic upgrade head`, as DBAs type it, upgrades the ledger. The tree has two heads: the ledger's line and
+    the opt-in pg_cron line (schedule@head, applied only by `ledgerguard migrate --schedule` or by its name), and
+    Alembic refuses a plain "head" when there are two. Here plain "head" is the ledger's head (ledger@head);
+    every other target, `heads` and `schedule@head` included, is Alembic's own."""
+    environment = context._proxy  # the EnvironmentContext of this command: its target and its step function
+    opts, script = environment.context_opts, environment.script
+    step = opts.get("fn")
+    if opts.get("destination_rev") != "head" or len(script.get_heads()) < 2 or getattr(step, "__name__", "") != "upgrade":
+        return
+    opts["destination_rev"] = LEDGER_HEAD
+    opts["fn"] = lambda rev, _context: script._upgrade_revs(LEDGER_HEAD, rev)
+
+
+LEDGER_HEAD = "ledger@head"
+plain_head_means_the_ledger()
 if context.is_offline_mode():
     run_migrations_offline()
 else:

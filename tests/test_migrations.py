@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -163,3 +164,57 @@ def test_the_schedule_refuses_a_server_without_pg_cron(empty_database):
     with pytest.raises(Exception, match="pg_cron"):
         migrate.upgrade(dsn, migrate.SCHEDULE)
     assert migrate.current(dsn) == migrate.head()
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _alembic(*args: str, dsn: str | None = None, ini: Path = ROOT / "alembic.ini", cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Plain `alembic`, as a DBA runs it: its own process, the top-level alembic.ini, the DSN from the environment."""
+    env = {k: v for k, v in os.environ.items() if k != "LEDGERGUARD_DSN"}
+    if dsn:
+        env["LEDGERGUARD_DSN"] = dsn
+    return subprocess.run([sys.executable, "-m", "alembic", "-c", str(ini), *args], env=env, cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=600)
+
+
+def _version(dsn: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        return [v for (v,) in conn.execute("SELECT version_num FROM alembic_version ORDER BY 1")]
+
+
+def test_plain_alembic_upgrades_head_downgrades_one_and_upgrades_again(empty_database, tmp_path):
+    """Issue 18, item 4: `alembic upgrade head` failed with "Multiple head revisions" (the opt-in pg_cron line
+    is a second head), and `alembic upgrade ledger@head` died at 0010 with KeyError 'dsn', leaving 0009. Plain
+    "head" now means the ledger's, from any directory, and the online index builds find the DSN Alembic was given."""
+    dsn = empty_database()
+    up = _alembic("upgrade", "head", dsn=dsn, cwd=tmp_path)
+    assert up.returncode == 0, up.stderr[-2000:]
+    assert _version(dsn) == [migrate.head()]
+    down = _alembic("downgrade", "-1", dsn=dsn)
+    assert down.returncode == 0, down.stderr[-2000:]
+    assert _version(dsn) == [revisions.ordered_revisions()[-2].revision]
+    again = _alembic("upgrade", "head", dsn=dsn)
+    assert again.returncode == 0 and _version(dsn) == [migrate.head()], again.stderr[-2000:]
+    heads = _alembic("heads")
+    assert "(ledger) (head)" in heads.stdout and "s001 (schedule) (head)" in heads.stdout, heads.stdout
+
+
+def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database, tmp_path):
+    """`alembic upgrade head --sql`, the README's review command, piped to psql; and the DSN from sqlalchemy.url."""
+    offline = _alembic("upgrade", "head", "--sql")
+    assert offline.returncode == 0, offline.stderr[-2000:]
+    dsn = empty_database()
+    script = tmp_path / "ledger.sql"
+    script.write_text(offline.stdout)
+    psql = subprocess.run([str(find_bindir() / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-d", dsn, "-f", str(script)],
+                          capture_output=True, text=True, timeout=600)
+    assert psql.returncode == 0, psql.stderr[-2000:]
+    assert _version(dsn) == [migrate.head()]
+    doctor = subprocess.run([sys.executable, "-m", "ledgerguard", "--dsn", dsn, "doctor"], capture_output=True, text=True, timeout=300)
+    assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+
+    ini = tmp_path / "alembic.ini"  # a DBA's own ini: the DSN in sqlalchemy.url, no environment
+    ini.write_text(f"[alembic]\nscript_location = {ROOT / 'migrations'}\nsqlalchemy.url = {dsn}\n")
+    down = _alembic("downgrade", "-1", ini=ini)
+    assert down.returncode == 0 and _version(dsn) == [revisions.ordered_revisions()[-2].revision], down.stderr[-2000:]
