@@ -39,6 +39,40 @@ def test_migrate_then_doctor_on_a_given_database(empty_database):
     assert doctor.exit_code == 0 and "FAIL" not in doctor.output
 
 
+def _as(dsn: str, login: str) -> str:
+    return psycopg.conninfo.make_conninfo(dsn, user=login)
+
+
+@pytest.mark.parametrize("login", ["lg_oncall", "lg_auditor"])
+def test_doctor_and_check_work_for_oncall_and_auditor(login, dsn):
+    """Issue 18: `ledgerguard doctor` as on-call or auditor ended in a traceback (permission denied for table
+    alembic_version): the version table is now readable by both, and doctor reports as for the DBA."""
+    doctor = invoke("--dsn", _as(dsn, login), "doctor")
+    assert doctor.exit_code == 0 and f"revision {migrate.head()} deployed" in doctor.output, doctor.output
+    assert invoke("--dsn", _as(dsn, login), "check").exit_code == 0
+
+
+def test_doctor_as_a_login_that_may_not_read_says_so_in_one_line(dsn, db):
+    db.execute("REVOKE SELECT ON public.alembic_version FROM ledger_auditor")
+    db.commit()
+    result = invoke("--dsn", _as(dsn, "lg_auditor"), "doctor")
+    assert result.exit_code == 3, result.output
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        "Error: doctor could not read what it compares: permission denied for table alembic_version"
+        " (run it as a member of ledger_oncall, ledger_auditor or ledger_migrator)"]
+
+
+def test_a_login_that_is_only_a_ledger_migrator_runs_the_later_migrations(dsn):
+    """Issue 18: after the first migration, a login only IN ROLE ledger_migrator got `permission denied for
+    table alembic_version`. The version table belongs to the migrating side now: it downgrades and upgrades."""
+    migrator = _as(dsn, "lg_dba")
+    down = invoke("--dsn", migrator, "migrate", "--downgrade", "-1")
+    assert down.exit_code == 0, down.output
+    up = invoke("--dsn", migrator, "migrate")
+    assert up.exit_code == 0 and up.stdout.strip().endswith(f"-> {migrate.head()}"), up.output
+    assert invoke("--dsn", migrator, "doctor").exit_code == 0
+
+
 def test_doctor_fails_on_a_disabled_ledger_trigger(dsn, db):
     db.execute("ALTER TABLE ledger.entries DISABLE TRIGGER _900_zero_sum")
     db.commit()

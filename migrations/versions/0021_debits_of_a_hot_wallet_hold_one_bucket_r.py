@@ -11,6 +11,8 @@
 - ledger.post_transactions(text) refuses more than batches.max_bytes before
   parsing (LG019) and more than batches.max_items, validates the batch as
   json and parses one item at a time; the jsonb form hands over to it.
+- The version table belongs to the migrating side: ledger_migrator writes
+  it, on-call and auditors read it (doctor).
 
 Revision ID: 0021
 Revises: 0020
@@ -25,6 +27,7 @@ depends_on = None
 
 # Frozen copies in 0021_debits_of_a_hot_wallet_hold_one_bucket_r/, in build order.
 UPGRADE = [
+    'roles/alembic_version.grants.sql',
     'functions/ledger_private.move_bucket.sql',
     'functions/ledger_private.post_legs.sql',
     'tables/ledger.reversal_requests.sql',

@@ -158,8 +158,16 @@ def doctor(ctx: click.Context) -> None:
     """Compare what is deployed with what this package ships."""
     from ledgerguard.doctor import diagnose
 
-    with database(ctx) as dsn:
-        findings = diagnose(dsn)
+    import psycopg
+
+    try:
+        with database(ctx) as dsn:
+            findings = diagnose(dsn)
+    except psycopg.errors.InsufficientPrivilege as error:  # one line, exit 3: never a traceback
+        raise CheckError(f"doctor could not read what it compares: {error.diag.message_primary} "
+                         "(run it as a member of ledger_oncall, ledger_auditor or ledger_migrator)") from None
+    except psycopg.Error as error:
+        raise CheckError(str(error).strip().splitlines()[0]) from None
     for severity, message in findings:
         click.echo(f"{severity:<5} {message}")
     if any(severity == "FAIL" for severity, _ in findings):
