@@ -58,9 +58,13 @@ def _legs(legs: Iterable[Leg]) -> list[dict[str, str]]:
 class Ledger:
     """The application API (role ledger_app) over one psycopg connection."""
 
-    def __init__(self, conn: psycopg.Connection, retries: int = 5):
+    def __init__(self, conn: psycopg.Connection, retries: int = 5, prepare: bool = False):
+        """`prepare`: let psycopg prepare statements on the server (after five executions). Off by default: behind
+        PgBouncer in transaction pooling a prepared statement lives on one server connection and the next call may
+        run on another (`prepared statement "_pg3_3" does not exist`)."""
         self.conn = conn
         self.retries = retries
+        self.prepare = None if prepare else False
         self.retried = 0  # how many times a call was run again (40001 / 40P01)
 
     @classmethod
@@ -91,7 +95,7 @@ class Ledger:
         while True:
             try:
                 with translated_errors():
-                    return self.conn.execute(sql, args).fetchall()
+                    return self.conn.execute(sql, args, prepare=self.prepare).fetchall()
             except psycopg.Error as error:
                 if error.sqlstate not in RETRYABLE or not self.conn.autocommit or attempt == self.retries:
                     raise
@@ -179,7 +183,8 @@ class Ops(Ledger):
     def audited(self, function: str, *args: Any) -> dict[str, Any]:
         placeholders = ", ".join(["%s"] * len(args))
         with translated_errors(), self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
-            return cur.execute(f"SELECT * FROM {function}({placeholders})", args).fetchone()
+            # never prepared on the server: on-call runs through the same pooler as everyone
+            return cur.execute(f"SELECT * FROM {function}({placeholders})", args, prepare=False).fetchone()
 
     def set_kill_switch(self, scope: str, enabled: bool, reason: str, ticket: str,
                         retry_after: Any = None) -> dict[str, Any]:
