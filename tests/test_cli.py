@@ -73,6 +73,16 @@ def test_a_login_that_is_only_a_ledger_migrator_runs_the_later_migrations(dsn):
     assert invoke("--dsn", migrator, "doctor").exit_code == 0
 
 
+def test_doctor_warns_when_any_login_may_connect(dsn, db):
+    """A database CONNECT is open to PUBLIC (a clone, or one the migrating role did not own): any login can
+    take advisory locks there. doctor warns with the statement to run; once revoked, the warning is gone."""
+    open_db = invoke("--dsn", dsn, "doctor")
+    assert open_db.exit_code == 0 and "WARN  database" in open_db.output and "REVOKE CONNECT" in open_db.output
+    db.execute(f'REVOKE CONNECT ON DATABASE "{db.info.dbname}" FROM PUBLIC')
+    db.commit()
+    assert "WARN" not in invoke("--dsn", dsn, "doctor").output
+
+
 def test_doctor_fails_on_a_disabled_ledger_trigger(dsn, db):
     db.execute("ALTER TABLE ledger.entries DISABLE TRIGGER _900_zero_sum")
     db.commit()

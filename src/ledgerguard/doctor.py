@@ -97,6 +97,11 @@ def diagnose(dsn: str) -> list[tuple[str, str]]:
                        OR (p.prosecdef AND NOT coalesce(p.proconfig::text LIKE '%%search_path=%%', false)))""",
             (LEDGER_SCHEMAS,)):
             findings.append(("FAIL", f"function {name} is executable by PUBLIC or is SECURITY DEFINER without a pinned search_path"))
+        if conn.execute("SELECT has_database_privilege('public', current_database(), 'CONNECT')").fetchone()[0]:
+            db = conn.info.dbname
+            findings.append(("WARN", f"database {db} is open to every login (CONNECT for PUBLIC): a login with no "
+                             f"ledger role can connect and take advisory locks; as its owner: REVOKE CONNECT ON "
+                             f"DATABASE {db} FROM PUBLIC (the ledger roles have it)"))
         owner_login = conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = 'ledger_owner'").fetchone()
         if owner_login and owner_login[0]:
             findings.append(("FAIL", "role ledger_owner can log in; it must be NOLOGIN"))
