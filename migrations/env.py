@@ -20,7 +20,7 @@ import time
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from ledgerguard.db import MIGRATION_LOCK, sqlalchemy_url
+from ledgerguard.db import MIGRATION_LOCK, shared_server_process, sqlalchemy_url
 
 config = context.config
 dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
@@ -51,6 +51,14 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     if not dsn:
         raise SystemExit("no database: pass --dsn or set LEDGERGUARD_DSN")
+    shared = shared_server_process(dsn)
+    if shared is not None:
+        # A migration serializes on a session advisory lock and builds indexes CONCURRENTLY outside any
+        # transaction, with its timeouts set for the session: through a transaction pooler that state would
+        # land on server connections other clients then use (a client once ran as ledger_owner).
+        raise SystemExit(f"ledgerguard: refusing to migrate through a connection pooler: two connections to this DSN "
+                         f"shared server process {shared}. Migrate over a direct connection to PostgreSQL "
+                         "(the pooler's host and port bypassed); applications keep using the pooler.")
     engine = create_engine(sqlalchemy_url(dsn), poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Poll, not wait: a session blocked in pg_advisory_lock holds a

@@ -21,3 +21,25 @@ def sqlalchemy_url(dsn: str) -> str:
     return "postgresql+psycopg:///?" + "&".join(
         f"{k}={quote(v)}" for k, v in (part.split("=", 1) for part in dsn.split())
     )
+
+
+def shared_server_process(dsn: str, rounds: int = 3) -> int | None:
+    """The server process two live client connections to `dsn` were both given, or None.
+
+    Directly, every connection has a server process of its own for as long as it lives. A pooler in
+    transaction (or statement) mode hands a server connection to whichever client runs the next transaction:
+    two connections, each between transactions, get the same one (PgBouncer reuses the last one freed), and
+    one connection moves between server connections. Either is a pooler, and session state (a session
+    advisory lock, SET, SET ROLE) set there would be met by its next client.
+    """
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as one, \
+            psycopg.connect(dsn, autocommit=True, prepare_threshold=None) as other:
+        pid = "SELECT pg_backend_pid()"
+        first = one.execute(pid).fetchone()[0]
+        for _ in range(rounds):
+            mine, theirs = one.execute(pid).fetchone()[0], other.execute(pid).fetchone()[0]
+            if mine != first or theirs == mine:
+                return mine
+    return None
