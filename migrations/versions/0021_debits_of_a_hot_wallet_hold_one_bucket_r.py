@@ -68,6 +68,18 @@ def upgrade() -> None:
     apply_frozen(__file__, UPGRADE)
 
 
+# As the migrating role: the version table's grants (roles/alembic_version.grants.sql), which would keep the
+# roles from being dropped by a downgrade to base.
+REVOKE_VERSION_TABLE = """DO $version$
+BEGIN
+    IF pg_catalog.to_regclass('public.alembic_version') IS NOT NULL AND pg_catalog.pg_has_role(current_user,
+           (SELECT c.relowner FROM pg_catalog.pg_class AS c WHERE c.oid = 'public.alembic_version'::regclass), 'USAGE') THEN
+        REVOKE ALL ON public.alembic_version FROM ledger_migrator, ledger_oncall, ledger_auditor;
+    END IF;
+END
+$version$;"""
+
+
 def downgrade() -> None:
-    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;'])
+    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;', REVOKE_VERSION_TABLE])
     restore_frozen(__file__, RESTORE)

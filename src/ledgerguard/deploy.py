@@ -28,11 +28,34 @@ def runs_as_owner(relpath: str) -> bool:
     return not relpath.startswith("roles/")
 
 
+# Before the migrating role first acts as the owner. A managed service's master user (CREATEROLE, not a
+# superuser) creates the ledger roles but, in PostgreSQL 15, is not their member: it could neither
+# ALTER DEFAULT PRIVILEGES FOR ROLE ledger_owner nor SET ROLE ledger_owner. It becomes a ledger_migrator, as
+# the README asks of every migrating login; a superuser, or a login that is a member already, is left as is.
+BECOME_MIGRATOR = """-- ledgerguard: the migrating role acts as ledger_owner
+DO $member$
+BEGIN
+    IF pg_catalog.to_regrole('ledger_migrator') IS NOT NULL
+       AND NOT pg_catalog.pg_has_role(current_user, 'ledger_owner', 'MEMBER') THEN
+        GRANT ledger_migrator TO CURRENT_USER;
+    END IF;
+END
+$member$;
+"""
+
+
+def acts_as_owner(relpath: str) -> bool:
+    return runs_as_owner(relpath) or relpath == "roles/ledger_owner.default_privileges.sql"
+
+
 def script(files: Iterable[tuple[str, str]]) -> list[str]:
     """Batches for (relative path, SQL text) pairs, with the role switches."""
     batches: list[str] = []
-    as_owner = False
+    as_owner = member = False
     for relpath, text in files:
+        if acts_as_owner(relpath) and not member:
+            batches.append(BECOME_MIGRATOR)
+            member = True
         wanted = runs_as_owner(relpath)
         if wanted != as_owner:
             batches.append(f"SET ROLE {OWNER_ROLE};" if wanted else "RESET ROLE;")
