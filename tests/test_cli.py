@@ -83,6 +83,13 @@ def test_doctor_warns_when_any_login_may_connect(dsn, db):
     assert "WARN" not in invoke("--dsn", dsn, "doctor").output
 
 
+def test_check_on_a_database_that_is_no_ledger_says_so_in_one_line(empty_database):
+    result = invoke("--dsn", empty_database(), "check")
+    assert result.exit_code == 3
+    assert [line for line in result.output.splitlines() if line.strip()] == [
+        'Error: relation "ledger_check.catalog" does not exist: is this a ledger? (ledgerguard doctor says what is deployed)']
+
+
 def test_doctor_fails_on_a_disabled_ledger_trigger(dsn, db):
     db.execute("ALTER TABLE ledger.entries DISABLE TRIGGER _900_zero_sum")
     db.commit()

@@ -129,8 +129,10 @@ def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail
             if record and not incremental:
                 run = checks.record(conn, window)
                 click.echo(f"recorded run {run['id']}: {run['findings']} finding(s)", err=True)
+    except psycopg.errors.UndefinedTable as error:
+        raise CheckError(f"{error.diag.message_primary}: is this a ledger? (ledgerguard doctor says what is deployed)") from None
     except (ValueError, psycopg.Error) as error:
-        raise CheckError(str(error).strip()) from None
+        raise CheckError(str(error).strip().splitlines()[0]) from None  # one line: cron mails and logs read it
     click.echo(checks.FORMATS[fmt](report), nl=False)
     sys.exit(checks.exit_status(report, fail_on.upper()))
 
