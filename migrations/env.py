@@ -20,11 +20,12 @@ import time
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from ledgerguard.db import MIGRATION_LOCK, shared_server_process, sqlalchemy_url
+from ledgerguard.db import MIGRATION_LOCK, libpq_dsn, shared_server_process, sqlalchemy_url
 
 config = context.config
 dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
 if dsn:
+    dsn = libpq_dsn(dsn)  # sqlalchemy.url may name the driver (postgresql+psycopg://)
     config.attributes["dsn"] = dsn  # ledgerguard.online builds indexes over a connection of its own to it
 lock_timeout = config.attributes.get("lock_timeout") or os.environ.get("LEDGERGUARD_LOCK_TIMEOUT", "5s")
 statement_timeout = config.attributes.get("statement_timeout") or os.environ.get("LEDGERGUARD_STATEMENT_TIMEOUT", "30min")

@@ -215,6 +215,9 @@ def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database
     assert doctor.returncode == 0, doctor.stdout + doctor.stderr
 
     ini = tmp_path / "alembic.ini"  # a DBA's own ini: the DSN in sqlalchemy.url, no environment
-    ini.write_text(f"[alembic]\nscript_location = {ROOT / 'migrations'}\nsqlalchemy.url = {dsn}\n")
+    url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)  # as SQLAlchemy spells it, with its driver
+    ini.write_text(f"[alembic]\nscript_location = {ROOT / 'migrations'}\nsqlalchemy.url = {url}\n")
     down = _alembic("downgrade", "-1", ini=ini)
     assert down.returncode == 0 and _version(dsn) == [revisions.ordered_revisions()[-2].revision], down.stderr[-2000:]
+    up = _alembic("upgrade", "head", ini=ini)
+    assert up.returncode == 0 and _version(dsn) == [migrate.head()], up.stderr[-2000:]

@@ -11,6 +11,12 @@ LOCK_NAMESPACE = 0x4C47
 MIGRATION_LOCK = {"ns": LOCK_NAMESPACE, "key": 1}
 
 
+def libpq_dsn(dsn: str) -> str:
+    """A DSN libpq takes: a SQLAlchemy URL as a DBA writes it in alembic.ini (postgresql+psycopg://…) loses its
+    driver; a libpq URL or key=value DSN is returned as it is."""
+    return re.sub(r"^postgres(ql)?\+\w+://", "postgresql://", dsn)
+
+
 def sqlalchemy_url(dsn: str) -> str:
     """A libpq URL or key=value DSN as a SQLAlchemy URL for psycopg 3."""
     if re.match(r"^postgres(ql)?(\+\w+)?://", dsn):
