@@ -223,10 +223,14 @@ def test_check_prometheus_output_passes_the_prometheus_parser(dsn, db):
     result = invoke("--dsn", dsn, "check", "--format", "prometheus", "--since", "all")
     families = {f.name: f for f in text_string_to_metric_families(result.output)}
     assert set(families) == {"ledgerguard_check_findings", "ledgerguard_check_amount", "ledgerguard_check_worst_severity",
-                             "ledgerguard_check_last_run_timestamp_seconds"}
+                             "ledgerguard_check_last_run_timestamp_seconds", "ledgerguard_provider_delta"}
     samples = {(s.labels.get("check"), s.labels.get("severity")): s.value for s in families["ledgerguard_check_findings"].samples}
     assert len(samples) == 22 * 4 and samples[("balance_mismatch", "LOW")] == 1 and sum(samples.values()) == 1
     assert families["ledgerguard_check_worst_severity"].samples[0].value == 1
+    # every series names its window, so the every-minute and the nightly export never collide in one directory
+    assert {s.labels["window"] for f in families.values() for s in f.samples} == {"all"}
+    minutely = invoke("--dsn", dsn, "check", "--format", "prometheus")
+    assert {s.labels["window"] for f in text_string_to_metric_families(minutely.output) for s in f.samples} == {"24 hours"}
 
 
 def test_check_record_stores_the_run_and_unknown_names_exit_3(dsn, db):

@@ -37,6 +37,12 @@ class Report:
     checks: list[str]
     findings: list[Finding]
     checked_at: float
+    incremental: bool = False
+
+    @property
+    def window(self) -> str:
+        """What the run covered, as a stable label: 'incremental', 'all' (all history) or the interval text."""
+        return "incremental" if self.incremental else "all" if self.since is None else self.since
 
     @property
     def worst(self) -> str | None:
@@ -92,7 +98,8 @@ def record_incremental(conn: psycopg.Connection) -> Report:
             (run["id"],)).fetchall()
     findings.sort(key=lambda f: (-SEVERITIES.index(f.severity), f.check_name, f.subject))
     since = "all history (first incremental run)" if run["since"] is None else f"new since run before ({run['since']})"
-    return Report(since=since, checks=[row["name"] for row in catalog(conn)], findings=findings, checked_at=time.time())
+    return Report(since=since, checks=[row["name"] for row in catalog(conn)], findings=findings, checked_at=time.time(),
+                  incremental=True)
 
 
 def exit_status(report: Report, fail_on: str = "LOW") -> int:
@@ -139,7 +146,10 @@ def _label(value: str) -> str:
 
 
 def as_prometheus(report: Report) -> str:
-    """Gauges for every check and severity (zeros included, so alerts can test == 0)."""
+    """Gauges for every check and severity (zeros included, so alerts can test == 0). Every series carries the
+    run's window label, so the every-minute run and the nightly all-history run can sit side by side in one
+    node_exporter textfile directory (two files) without colliding; the rules take the worst window."""
+    window = f'window="{_label(report.window)}"'
     out = [
         "# HELP ledgerguard_check_findings Findings of a ledgerguard check, by severity.",
         "# TYPE ledgerguard_check_findings gauge",
@@ -147,22 +157,30 @@ def as_prometheus(report: Report) -> str:
     for name in report.checks:
         for severity in SEVERITIES:
             count = sum(1 for f in report.findings if f.check_name == name and f.severity == severity)
-            out.append(f'ledgerguard_check_findings{{check="{_label(name)}",severity="{severity}"}} {count}')
+            out.append(f'ledgerguard_check_findings{{check="{_label(name)}",severity="{severity}",{window}}} {count}')
     out += [
         "# HELP ledgerguard_check_amount Money at stake in a check's findings (sum of absolute amounts).",
         "# TYPE ledgerguard_check_amount gauge",
     ]
     for name in report.checks:
         total = sum(abs(f.amount) for f in report.findings if f.check_name == name and f.amount is not None)
-        out.append(f'ledgerguard_check_amount{{check="{_label(name)}"}} {total}')
+        out.append(f'ledgerguard_check_amount{{check="{_label(name)}",{window}}} {total}')
+    out += [
+        "# HELP ledgerguard_provider_delta Provider-reported minus internal completed payout total over the check window,"
+        " per currency (the ledger-desync postmortem's ledger_delta; only currencies that differ).",
+        "# TYPE ledgerguard_provider_delta gauge",
+    ]
+    for f in report.findings:
+        if f.check_name == "provider_vs_internal" and "provider_total" in f.detail:  # the per-currency totals finding
+            out.append(f'ledgerguard_provider_delta{{currency="{_label(f.detail["currency"])}",{window}}} {f.amount}')
     worst = 0 if report.worst is None else SEVERITIES.index(report.worst) + 1
     out += [
         "# HELP ledgerguard_check_worst_severity Worst severity found: 0 healthy, 1 LOW, 2 MEDIUM, 3 HIGH, 4 CRITICAL.",
         "# TYPE ledgerguard_check_worst_severity gauge",
-        f"ledgerguard_check_worst_severity {worst}",
+        f"ledgerguard_check_worst_severity{{{window}}} {worst}",
         "# HELP ledgerguard_check_last_run_timestamp_seconds When the checks last ran (Unix time).",
         "# TYPE ledgerguard_check_last_run_timestamp_seconds gauge",
-        f"ledgerguard_check_last_run_timestamp_seconds {report.checked_at:.3f}",
+        f"ledgerguard_check_last_run_timestamp_seconds{{{window}}} {report.checked_at:.3f}",
     ]
     return "\n".join(out) + "\n"
 
