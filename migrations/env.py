@@ -15,12 +15,13 @@ Guarantees:
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from ledgerguard.db import MIGRATION_LOCK, libpq_dsn, shared_server_process, sqlalchemy_url
+from ledgerguard.db import MIGRATION_LOCK, PoolerRefused, direct_connection_only, libpq_dsn, sqlalchemy_url
 
 config = context.config
 dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
@@ -52,14 +53,10 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     if not dsn:
         raise SystemExit("no database: pass --dsn or set LEDGERGUARD_DSN")
-    shared = shared_server_process(dsn)
-    if shared is not None:
-        # A migration serializes on a session advisory lock and builds indexes CONCURRENTLY outside any
-        # transaction, with its timeouts set for the session: through a transaction pooler that state would
-        # land on server connections other clients then use (a client once ran as ledger_owner).
-        raise SystemExit(f"ledgerguard: refusing to migrate through a connection pooler: two connections to this DSN "
-                         f"shared server process {shared}. Migrate over a direct connection to PostgreSQL "
-                         "(the pooler's host and port bypassed); applications keep using the pooler.")
+    try:
+        direct_connection_only(dsn)
+    except PoolerRefused as refused:
+        raise SystemExit(f"ledgerguard: {refused}") from None
     engine = create_engine(sqlalchemy_url(dsn), poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Poll, not wait: a session blocked in pg_advisory_lock holds a
@@ -86,22 +83,30 @@ def run_migrations_online() -> None:
             connection.commit()
 
 
-def plain_head_means_the_ledger() -> None:
-    """`alembic upgrade head`, as DBAs type it, upgrades the ledger. The tree has two heads: the ledger's line and
-    the opt-in pg_cron line (schedule@head, applied only by `ledgerguard migrate --schedule` or by its name), and
-    Alembic refuses a plain "head" when there are two. Here plain "head" is the ledger's head (ledger@head);
-    every other target, `heads` and `schedule@head` included, is Alembic's own."""
+def plain_targets_mean_the_ledger() -> None:
+    """`alembic upgrade head` and `alembic downgrade -1`, as DBAs type them, move the ledger. The tree has two
+    lines: the ledger's and the opt-in pg_cron line (schedule@head, applied only by `ledgerguard migrate
+    --schedule` or by its name). Alembic refuses a plain "head" when there are two heads, and calls a plain "-1"
+    from two applied heads ambiguous. Here plain "head" is the ledger's head (ledger@head) and a plain "-N" is
+    N steps down the ledger's line (ledger@-N); every other target, `heads` and `schedule@…` included, is
+    Alembic's own."""
     environment = context._proxy  # the EnvironmentContext of this command: its target and its step function
     opts, script = environment.context_opts, environment.script
-    step = opts.get("fn")
-    if opts.get("destination_rev") != "head" or len(script.get_heads()) < 2 or getattr(step, "__name__", "") != "upgrade":
+    step, target = getattr(opts.get("fn"), "__name__", ""), opts.get("destination_rev")
+    if len(script.get_heads()) < 2:
         return
-    opts["destination_rev"] = LEDGER_HEAD
-    opts["fn"] = lambda rev, _context: script._upgrade_revs(LEDGER_HEAD, rev)
+    if step == "upgrade" and target == "head":
+        opts["destination_rev"] = LEDGER_HEAD
+        opts["fn"] = lambda rev, _context: script._upgrade_revs(LEDGER_HEAD, rev)
+    elif step == "downgrade" and isinstance(target, str) and re.fullmatch(r"-\d+", target):
+        ledger_target = f"{LEDGER}@{target}"
+        opts["destination_rev"] = ledger_target
+        opts["fn"] = lambda rev, _context: script._downgrade_revs(ledger_target, rev)
 
 
-LEDGER_HEAD = "ledger@head"
-plain_head_means_the_ledger()
+LEDGER = "ledger"
+LEDGER_HEAD = f"{LEDGER}@head"
+plain_targets_mean_the_ledger()
 if context.is_offline_mode():
     run_migrations_offline()
 else:

@@ -58,8 +58,8 @@ def test_doctor_as_a_login_that_may_not_read_says_so_in_one_line(dsn, db):
     result = invoke("--dsn", _as(dsn, "lg_auditor"), "doctor")
     assert result.exit_code == 3, result.output
     assert [line for line in result.output.splitlines() if line.strip()] == [
-        "Error: doctor could not read what it compares: permission denied for table alembic_version"
-        " (run it as a member of ledger_oncall, ledger_auditor or ledger_migrator)"]
+        "Error: ledgerguard doctor: permission denied for table alembic_version"
+        " (run it as a login IN ROLE ledger_oncall, ledger_auditor or ledger_migrator)"]
 
 
 def test_a_login_that_is_only_a_ledger_migrator_runs_the_later_migrations(dsn):
@@ -87,7 +87,55 @@ def test_check_on_a_database_that_is_no_ledger_says_so_in_one_line(empty_databas
     result = invoke("--dsn", empty_database(), "check")
     assert result.exit_code == 3
     assert [line for line in result.output.splitlines() if line.strip()] == [
-        'Error: relation "ledger_check.catalog" does not exist: is this a ledger? (ledgerguard doctor says what is deployed)']
+        'Error: ledgerguard check: relation "ledger_check.catalog" does not exist: is this a ledger?'
+        ' (ledgerguard doctor says what is deployed)']
+
+
+LEDGER_COMMANDS = [["check"], ["check", "--since", "all", "--record"], ["checks"], ["doctor"], ["migrate"],
+                   ["migrate", "--downgrade", "-1"], ["freeze", "vendor:9", "--ticket", "INC-1", "--reason", "r"],
+                   ["adjust", "vendor:9", "1.00", "--ticket", "INC-1", "--reason", "r"],
+                   ["kill-switch", "payouts", "off", "--ticket", "INC-1", "--reason", "r"]]
+
+
+def _one_line_error(result) -> str:
+    """What a command that could not run printed: exactly one line, exit 3 (a traceback fails the test: invoke
+    does not catch exceptions)."""
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 3 and len(lines) == 1, result.output
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", LEDGER_COMMANDS, ids=" ".join)
+def test_a_command_that_cannot_reach_its_database_says_so_in_one_line(args):
+    line = _one_line_error(invoke("--dsn", "postgresql://nobody@127.0.0.1:1/ledger", *args))
+    assert line.startswith(f"Error: ledgerguard {args[0]}: connection") and "127.0.0.1" in line, line
+
+
+@pytest.mark.parametrize("args", [a for a in LEDGER_COMMANDS if a[0] not in ("doctor", "migrate")], ids=" ".join)
+def test_a_command_on_a_database_that_is_no_ledger_says_so_in_one_line(args, empty_database):
+    line = _one_line_error(invoke("--dsn", empty_database(), *args))
+    assert line.startswith(f"Error: ledgerguard {args[0]}: ") and line.endswith(
+        "is this a ledger? (ledgerguard doctor says what is deployed)"), line
+
+
+@pytest.mark.parametrize("args, login, role", [
+    (["freeze", "vendor:9", "--ticket", "INC-1", "--reason", "r"], "lg_auditor", "ledger_oncall"),
+    (["kill-switch", "payouts", "off", "--ticket", "INC-1", "--reason", "r"], "lg_app", "ledger_oncall"),
+    (["check", "--since", "all", "--record"], "lg_auditor", "ledger_oncall (--record, --incremental)"),
+    (["migrate", "--downgrade", "-1"], "lg_oncall", "ledger_migrator"),
+], ids=["freeze as auditor", "kill-switch as app", "record as auditor", "migrate as on-call"])
+def test_a_login_without_the_commands_role_is_told_which_role_in_one_line(args, login, role, dsn, db):
+    db.execute("SELECT ledger.create_wallet('vendor:9', 'VENDOR', 'USD')")
+    db.commit()
+    line = _one_line_error(invoke("--dsn", _as(dsn, login), *args))
+    assert "permission denied" in line and line.endswith(f"(run it as a login IN ROLE {role})"), line
+    assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 0
+    assert migrate.current(dsn) == migrate.head()
+
+
+def test_migrate_to_a_revision_that_does_not_exist_says_so_in_one_line(dsn):
+    line = _one_line_error(invoke("--dsn", dsn, "migrate", "--revision", "9999"))
+    assert line.startswith("Error: ledgerguard migrate: ") and "9999" in line, line
 
 
 def test_doctor_fails_on_a_disabled_ledger_trigger(dsn, db):

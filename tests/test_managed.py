@@ -75,3 +75,19 @@ def test_the_master_user_applies_the_offline_sql_with_psql(managed, tmp_path):
     assert applied.returncode == 0, applied.stderr[-3000:]
     doctor = _cli(dsn, "doctor")
     assert doctor.returncode == 0 and "FAIL" not in doctor.stdout, doctor.stdout
+
+
+def test_the_master_user_dumps_the_roles_as_the_readme_says(managed):
+    """README, "Backup and restore": the master user may not read pg_authid, so `pg_dumpall --roles-only` fails
+    unless given --no-role-passwords; with it, the dump carries every ledger role and their memberships."""
+    dsn = _database_of_master(managed, "payments_dump")
+    assert _cli(dsn, "migrate").returncode == 0
+    dumpall = str(find_bindir() / "pg_dumpall")
+    refused = subprocess.run([dumpall, "--roles-only", "-d", dsn], capture_output=True, text=True, timeout=120)
+    assert refused.returncode != 0 and "permission denied for table pg_authid" in refused.stderr, refused.stderr
+    roles = subprocess.run([dumpall, "--roles-only", "--no-role-passwords", "-d", dsn], capture_output=True, text=True,
+                           timeout=120)
+    assert roles.returncode == 0, roles.stderr
+    for role in ("ledger_owner", "ledger_migrator", "ledger_app", "ledger_oncall", "ledger_auditor"):
+        assert f"CREATE ROLE {role};" in roles.stdout, roles.stdout
+    assert "GRANT ledger_migrator TO master" in roles.stdout, roles.stdout

@@ -153,6 +153,16 @@ def test_the_opt_in_schedule_puts_the_runbook_jobs_in_pg_cron():
                                                                      ("ledgerguard-settlement", "0 0 * * *")]
         assert "ledger_ops.record_check_run(NULL)" in jobs[0][2] and "ledger.run_settlement_batch" in jobs[1][2]
         assert migrate.current(dsn) == migrate.head()
+        # Both lines applied: plain `alembic downgrade -1` steps down the ledger's line (Alembic alone calls it
+        # ambiguous), plain `upgrade head` comes back, and the schedule line is left by its name.
+        down = _alembic("downgrade", "-1", dsn=dsn)
+        assert down.returncode == 0 and "ambiguous" not in down.stderr, down.stderr[-2000:]
+        assert _version(dsn) == sorted([revisions.ordered_revisions()[-2].revision, "s001"])
+        up = _alembic("upgrade", "head", dsn=dsn)
+        assert up.returncode == 0 and _version(dsn) == sorted([migrate.head(), "s001"]), up.stderr[-2000:]
+        unscheduled = _alembic("downgrade", "schedule@base", dsn=dsn)
+        assert unscheduled.returncode == 0 and _version(dsn) == [migrate.head()], unscheduled.stderr[-2000:]
+        migrate.upgrade(dsn, migrate.SCHEDULE)
         migrate.downgrade(dsn, "base")
         with psycopg.connect(dsn) as conn:
             assert conn.execute("SELECT count(*) FROM cron.job").fetchone()[0] == 0

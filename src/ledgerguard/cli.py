@@ -1,8 +1,9 @@
 """The `ledgerguard` command line: a thin layer over the SQL functions.
 
-With --dsn / LEDGERGUARD_DSN every command works on that database; with
-neither it starts a throwaway embedded PostgreSQL, migrates it, runs, and
-removes it again (also on Ctrl-C).
+Every command works on the database of --dsn / LEDGERGUARD_DSN and refuses
+to run without one (exit 3), except demo, serve and bench: they start a
+throwaway embedded PostgreSQL, migrate it, run, and remove it again (also
+on Ctrl-C). A command that could not run says why in one line, exit 3.
 """
 
 from __future__ import annotations
@@ -62,6 +63,33 @@ def database(ctx: click.Context, migrated: bool = True, embedded: bool = False) 
         click.echo("Embedded PostgreSQL stopped and removed.", err=True)
 
 
+@contextmanager
+def one_line(roles: str, ledger_expected: bool = True) -> Iterator[None]:
+    """A command that could not run says why in one line and exits 3 (could not), never with a traceback: cron
+    mails and on-call terminals read it. No connection, no ledger there (`ledger_expected`), a login without the
+    role the command needs (`roles`), a pooler where a migration needs a direct connection."""
+    import psycopg
+    from alembic.util import CommandError
+    from sqlalchemy.exc import DBAPIError
+
+    from ledgerguard.db import PoolerRefused
+
+    command = f"ledgerguard {click.get_current_context().info_name}"
+    try:
+        yield
+    except (PoolerRefused, CommandError) as error:
+        raise CheckError(f"{command}: {error}") from None
+    except (DBAPIError, psycopg.Error) as error:
+        cause = getattr(error, "orig", None) or error  # SQLAlchemy (in migrations) wraps the psycopg error
+        primary = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).strip().splitlines()[0]
+        if isinstance(cause, psycopg.errors.InsufficientPrivilege):
+            raise CheckError(f"{command}: {primary} (run it as a login IN ROLE {roles})") from None
+        if ledger_expected and isinstance(cause, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction,
+                                                  psycopg.errors.InvalidSchemaName)):
+            raise CheckError(f"{command}: {primary}: is this a ledger? (ledgerguard doctor says what is deployed)") from None
+        raise CheckError(f"{command}: {primary}") from None
+
+
 @main.command()
 @click.option("--sql", "offline", is_flag=True, help="Print the SQL for review instead of applying it.")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
@@ -85,7 +113,7 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
     if offline:
         click.echo(migrations.offline_sql(target), nl=False)
         return
-    with database(ctx, migrated=False) as dsn:
+    with database(ctx, migrated=False) as dsn, one_line("ledger_migrator", ledger_expected=False):
         if downgrade_to:
             before = migrations.downgrade(dsn, downgrade_to)
         else:
@@ -120,8 +148,9 @@ def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail
     if (record or incremental) and names:
         raise CheckError("--record and --incremental store a run of the whole catalog; drop the check names")
     window = checks.parse_since(since)
+    roles = "ledger_oncall (--record, --incremental)" if record or incremental else "ledger_auditor or ledger_oncall"
     try:
-        with database(ctx) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        with database(ctx) as dsn, one_line(roles), psycopg.connect(dsn, autocommit=True) as conn:
             if incremental:
                 report = checks.record_incremental(conn)
             else:
@@ -129,10 +158,8 @@ def check(ctx: click.Context, names: tuple[str, ...], since: str, fmt: str, fail
             if record and not incremental:
                 run = checks.record(conn, window)
                 click.echo(f"recorded run {run['id']}: {run['findings']} finding(s)", err=True)
-    except psycopg.errors.UndefinedTable as error:
-        raise CheckError(f"{error.diag.message_primary}: is this a ledger? (ledgerguard doctor says what is deployed)") from None
-    except (ValueError, psycopg.Error) as error:
-        raise CheckError(str(error).strip().splitlines()[0]) from None  # one line: cron mails and logs read it
+    except ValueError as error:  # an unknown check name
+        raise CheckError(str(error)) from None
     click.echo(checks.FORMATS[fmt](report), nl=False)
     sys.exit(checks.exit_status(report, fail_on.upper()))
 
@@ -145,7 +172,7 @@ def list_checks(ctx: click.Context) -> None:
 
     from ledgerguard import checks
 
-    with database(ctx) as dsn, psycopg.connect(dsn) as conn:
+    with database(ctx) as dsn, one_line("ledger_auditor or ledger_oncall"), psycopg.connect(dsn) as conn:
         rows = checks.catalog(conn)
     width = max(len(r["name"]) for r in rows)
     for row in rows:
@@ -160,16 +187,8 @@ def doctor(ctx: click.Context) -> None:
     """Compare what is deployed with what this package ships."""
     from ledgerguard.doctor import diagnose
 
-    import psycopg
-
-    try:
-        with database(ctx) as dsn:
-            findings = diagnose(dsn)
-    except psycopg.errors.InsufficientPrivilege as error:  # one line, exit 3: never a traceback
-        raise CheckError(f"doctor could not read what it compares: {error.diag.message_primary} "
-                         "(run it as a member of ledger_oncall, ledger_auditor or ledger_migrator)") from None
-    except psycopg.Error as error:
-        raise CheckError(str(error).strip().splitlines()[0]) from None
+    with database(ctx) as dsn, one_line("ledger_oncall, ledger_auditor or ledger_migrator", ledger_expected=False):
+        findings = diagnose(dsn)
     for severity, message in findings:
         click.echo(f"{severity:<5} {message}")
     if any(severity == "FAIL" for severity, _ in findings):
@@ -248,9 +267,9 @@ def run_procedure(ctx: click.Context, procedure: str, *args) -> None:
     from ledgerguard.errors import LedgerError
 
     try:
-        with database(ctx) as dsn, psycopg.connect(dsn, autocommit=True) as conn:
+        with database(ctx) as dsn, one_line("ledger_oncall"), psycopg.connect(dsn, autocommit=True) as conn:
             row = Ops(conn).audited(f"ledger_ops.{procedure}", *args)
-    except LedgerError as error:
+    except LedgerError as error:  # the procedure refused: exit 1 with its SQLSTATE, DETAIL and HINT
         raise click.ClickException(str(error)) from None
     for key in ("id", "action", "target", "ticket", "reason", "performed_by", "performed_at"):
         click.echo(f"{key:<13} {row[key]}")

@@ -49,3 +49,20 @@ def shared_server_process(dsn: str, rounds: int = 3) -> int | None:
             if mine != first or theirs == mine:
                 return mine
     return None
+
+
+class PoolerRefused(RuntimeError):
+    """A migration was pointed at a transaction pooler (see direct_connection_only)."""
+
+
+def direct_connection_only(dsn: str) -> None:
+    """Raise PoolerRefused when `dsn` leads to a transaction pooler, before a migration touches anything.
+
+    A migration serializes on a session advisory lock and builds indexes CONCURRENTLY outside any transaction,
+    with its timeouts set for the session: through a transaction pooler that state would land on server
+    connections other clients then use (a client once ran as ledger_owner)."""
+    shared = shared_server_process(dsn)
+    if shared is not None:
+        raise PoolerRefused(f"refusing to migrate through a connection pooler: two connections to this DSN shared "
+                            f"server process {shared}. Migrate over a direct connection to PostgreSQL (the pooler's "
+                            "host and port bypassed); applications keep using the pooler.")

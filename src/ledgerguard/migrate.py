@@ -13,6 +13,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.exc import OperationalError
 
 from ledgerguard import resources
+from ledgerguard.db import direct_connection_only
 from ledgerguard.online import Report, to_stderr
 
 MAIN = "ledger@head"          # the ledger itself
@@ -73,6 +74,9 @@ def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = Fal
     started and NewFindings is raised; with allow_new_findings the findings
     are reported as a warning and the migration stays.
     """
+    # Refused before the gate reads all history: a pooler, or a target that does not exist.
+    direct_connection_only(dsn)
+    ScriptDirectory.from_config(alembic_config(dsn)).get_revisions(revision)
     before_findings = findings(dsn)
     report(f"invariant gate: {len(before_findings)} finding(s) before the migration")
     before = upgrade(dsn, revision, report)
@@ -92,6 +96,7 @@ def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = Fal
 
 def downgrade(dsn: str, revision: str) -> str | None:
     """Downgrade; returns the revision found under the migration lock."""
+    direct_connection_only(dsn)
     cfg = alembic_config(dsn)
     command.downgrade(cfg, revision)
     if revision == "base":
