@@ -52,7 +52,7 @@ def run_migrations_offline() -> None:
 
 def run_migrations_online() -> None:
     if not dsn:
-        raise SystemExit("no database: pass --dsn or set LEDGERGUARD_DSN")
+        raise SystemExit("ledgerguard: no database: set LEDGERGUARD_DSN, or sqlalchemy.url in alembic.ini")
     try:
         direct_connection_only(dsn)
     except PoolerRefused as refused:

@@ -341,13 +341,40 @@ def test_oncall_commands_print_the_audit_row(dsn, db):
     assert "action        freeze_wallet" in frozen.output and '"freeze_mode": "DEBITS"' in frozen.output
     again = invoke("--dsn", dsn, "freeze", "vendor:9", "--mode", "DEBITS", "--ticket", "INC-1", "--reason", "again")
     assert again.exit_code == 1 and "LG302" in again.output
-    assert invoke("--dsn", dsn, "freeze", "vendor:9", "--reason", "no ticket").exit_code == 2  # click: --ticket is required
+    assert invoke("--dsn", dsn, "freeze", "vendor:9", "--reason", "no ticket").exit_code == 3  # --ticket is required
     assert invoke("--dsn", dsn, "unfreeze", "vendor:9", "--ticket", "INC-1", "--reason", "cleared").exit_code == 0
     assert invoke("--dsn", dsn, "adjust", "vendor:9", "12.50", "--ticket", "INC-2", "--reason", "missing credit").exit_code == 0
+    assert invoke("--dsn", dsn, "adjust", "vendor:9", "-2.50", "--ticket", "INC-2", "--reason", "too much").exit_code == 0
     assert invoke("--dsn", dsn, "suspend-payouts", "vendor:9", "--ticket", "INC-3", "--reason", "dup").exit_code == 0
     assert invoke("--dsn", dsn, "resume-payouts", "vendor:9", "--ticket", "INC-3", "--reason", "ok").exit_code == 0
     off = invoke("--dsn", dsn, "kill-switch", "payouts", "off", "--retry-after", "2099-01-01T00:00:00",
                  "--ticket", "INC-4", "--reason", "provider outage")
     assert off.exit_code == 0 and '"enabled": false' in off.output
     assert invoke("--dsn", dsn, "repair-balance", "vendor:9", "--ticket", "INC-5", "--reason", "x").exit_code == 1
-    assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 6
+    assert db.execute("SELECT count(*) FROM ledger.audit_log").fetchone()[0] == 7
+
+
+@pytest.mark.parametrize("args", [["check", "--format", "prom"], ["check", "--since"], ["check", "--no-such-option"],
+                                  ["freeze", "vendor:9", "--reason", "no ticket"], ["no-such-command"]],
+                         ids=" ".join)
+def test_a_command_line_that_is_wrong_exits_3_never_2_which_means_findings(args, dsn):
+    """Found by the review of issue 18: click's usage errors exit 2, which `check` uses for HIGH/CRITICAL, and the
+    README's cron writer then replaced a good export with an empty file."""
+    result = CliRunner().invoke(main, ["--dsn", dsn, *args])
+    assert result.exit_code == 3 and "Error: " in result.output, result.output
+
+
+@pytest.mark.parametrize("since", ["0", "-1d", "0 seconds"])
+def test_a_window_that_checks_nothing_is_refused_never_healthy(since, dsn, db):
+    _break_balance(db, "SUSPENSE", "3")
+    line = _one_line_error(invoke("--dsn", dsn, "check", "--since", since))
+    assert "is not a positive interval" in line, line
+
+
+def test_migrate_says_what_it_cannot_do_in_one_line(dsn, empty_database):
+    assert "the SQL of a downgrade is Alembic's" in _one_line_error(invoke("migrate", "--sql", "--downgrade", "-1"))
+    assert "9999" in _one_line_error(invoke("migrate", "--sql", "--revision", "9999"))
+    assert "nothing to downgrade" in _one_line_error(invoke("--dsn", empty_database(), "migrate", "--downgrade", "-1"))
+    # a deploy job with the wrong login fails while nothing is pending, not on the day a revision comes
+    line = _one_line_error(invoke("--dsn", _as(dsn, "lg_auditor"), "migrate"))
+    assert line.endswith("(run it as a login IN ROLE ledger_migrator)") and "lg_auditor" in line, line

@@ -31,7 +31,7 @@ def _promtool(*args: str, stdin: str | None = None, cwd: Path | None = None) -> 
 @needs_promtool
 def test_the_shipped_rules_are_valid_and_pass_their_unit_tests():
     checked = _promtool("check", "rules", str(RULES))
-    assert checked.returncode == 0 and "SUCCESS: 13 rules found" in checked.stdout, checked.stdout + checked.stderr
+    assert checked.returncode == 0 and "SUCCESS: 14 rules found" in checked.stdout, checked.stdout + checked.stderr
     tested = _promtool("test", "rules", "ledgerguard.rules.test.yml", cwd=RULES.parent)
     assert tested.returncode == 0, tested.stdout + tested.stderr
 
@@ -66,8 +66,9 @@ def test_the_alerts_fire_on_what_ledgerguard_exports(app, db, dsn, tmp_path):
 @needs_promtool
 def test_the_ledger_delta_alert_reads_one_currencys_totals_not_the_sum_of_the_findings(app, tmp_path, dsn):
     """A 30.00 difference is one payout the provider calls succeeded and the ledger failed: the check reports that
-    payout (30.00) and the USD totals (30.00). The alert once summed both (60, over its 50) and paged; it reads the
-    per-currency delta, stays quiet at 30.00 and fires when a second payout takes USD to 55.00."""
+    payout (30.00) and the USD totals (30.00). The alert once summed both (60, over its 50) and paged, and the
+    state-mismatch alert counted two payouts; the delta alert reads the per-currency delta, stays quiet at 30.00
+    and fires when a second payout takes USD to 55.00, and the state-mismatch alert counts the payouts."""
     app.create_wallet("card", "EXTERNAL", "USD", True)
     app.create_wallet("vendor", "VENDOR", "USD")
     app.post_transaction("sales", "TRANSFER", [("card", "-100.00"), ("vendor", "100.00")])
@@ -80,8 +81,14 @@ def test_the_ledger_delta_alert_reads_one_currencys_totals_not_the_sum_of_the_fi
     provider_says_succeeded_after_we_failed("order:1", "30.00")
     export = _export(dsn)
     assert 'ledgerguard_provider_delta{currency="USD",window="all"} 30.00' in export.splitlines(), export
-    assert 'ledgerguard_check_amount{check="provider_vs_internal",window="all"} 60.00' in export.splitlines(), export
+    # the payout is counted once, with its money once: the totals are the delta series alone
+    assert 'ledgerguard_check_amount{check="provider_vs_internal",window="all"} 30.00' in export.splitlines(), export
+    assert 'ledgerguard_check_findings{check="provider_vs_internal",severity="MEDIUM",window="all"} 1' in export.splitlines()
     _assert_alerts(export, tmp_path, [{"eval_time": "5m", "alertname": "LedgerguardProviderLedgerDelta", "exp_alerts": []}])
+    mismatch = {"exp_labels": {"severity": "warning", "instance": "db1"}, "exp_annotations": {
+        "summary": "1 payout(s) whose provider state differs from the ledger's for 30 minutes"}}
+    _assert_alerts(export, tmp_path, [{"eval_time": "40m", "alertname": "LedgerguardProviderStateMismatch",
+                                       "exp_alerts": [mismatch]}], minutes=45)
 
     provider_says_succeeded_after_we_failed("order:2", "25.00")
     _assert_alerts(_export(dsn), tmp_path, [{"eval_time": "5m", "alertname": "LedgerguardProviderLedgerDelta", "exp_alerts": [{
@@ -99,19 +106,19 @@ def _export(dsn: str) -> str:
     return export
 
 
-def _assert_alerts(export: str, tmp_path: Path, alert_rule_test: list[dict]) -> None:
-    """Feed an export to the shipped rules as ten minutes of samples from instance db1; promtool asserts the alerts."""
+def _assert_alerts(export: str, tmp_path: Path, alert_rule_test: list[dict], minutes: int = 10) -> None:
+    """Feed an export to the shipped rules as `minutes` of samples from instance db1; promtool asserts the alerts."""
     series = []
     for line in export.splitlines():
         if line.startswith("#") or not line.strip():
             continue
         name_labels, value = line.rsplit(" ", 1)
         if name_labels.startswith("ledgerguard_check_last_run_timestamp_seconds"):
-            series.append({"series": 'ledgerguard_check_last_run_timestamp_seconds{instance="db1"}', "values": "0+60x10"})
+            series.append({"series": 'ledgerguard_check_last_run_timestamp_seconds{instance="db1"}', "values": f"0+60x{minutes}"})
             continue
         name, _, labels = name_labels.partition("{")
         labels = ('instance="db1",' + labels) if labels else 'instance="db1"}'
-        series.append({"series": f"{name}{{{labels}", "values": f"{value}x10"})
+        series.append({"series": f"{name}{{{labels}", "values": f"{value}x{minutes}"})
     test = {"rule_files": [str(RULES)], "evaluation_interval": "1m",
             "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": alert_rule_test}]}
     path = tmp_path / "export.test.yml"

@@ -72,6 +72,8 @@ def run(conn: psycopg.Connection, names: list[str] | None = None, since: str | N
     if unknown:
         raise ValueError(f"unknown check(s): {', '.join(unknown)}; `ledgerguard checks` lists them")
     chosen = names or known
+    if since is not None and conn.execute("SELECT %s::interval <= interval '0'", (since,)).fetchone()[0]:
+        raise ValueError(f"the window {since!r} is not a positive interval: it would check nothing ('all' is all history)")
     findings: list[Finding] = []
     with conn.cursor(row_factory=class_row(Finding)) as cur:
         for name in chosen:
@@ -150,29 +152,32 @@ def as_prometheus(report: Report) -> str:
     run's window label, so the every-minute run and the nightly all-history run can sit side by side in one
     node_exporter textfile directory (two files) without colliding; the rules take the worst window."""
     window = f'window="{_label(report.window)}"'
+    # The provider-vs-internal totals per currency are the ledger_delta series; the check's other series count
+    # its payouts only, so neither counts a payout twice.
+    deltas = [f for f in report.findings if f.check_name == "provider_vs_internal" and "provider_total" in f.detail]
+    counted = [f for f in report.findings if f not in deltas]
     out = [
         "# HELP ledgerguard_check_findings Findings of a ledgerguard check, by severity.",
         "# TYPE ledgerguard_check_findings gauge",
     ]
     for name in report.checks:
         for severity in SEVERITIES:
-            count = sum(1 for f in report.findings if f.check_name == name and f.severity == severity)
+            count = sum(1 for f in counted if f.check_name == name and f.severity == severity)
             out.append(f'ledgerguard_check_findings{{check="{_label(name)}",severity="{severity}",{window}}} {count}')
     out += [
         "# HELP ledgerguard_check_amount Money at stake in a check's findings (sum of absolute amounts).",
         "# TYPE ledgerguard_check_amount gauge",
     ]
     for name in report.checks:
-        total = sum(abs(f.amount) for f in report.findings if f.check_name == name and f.amount is not None)
+        total = sum(abs(f.amount) for f in counted if f.check_name == name and f.amount is not None)
         out.append(f'ledgerguard_check_amount{{check="{_label(name)}",{window}}} {total}')
     out += [
         "# HELP ledgerguard_provider_delta Provider-reported minus internal completed payout total over the check window,"
         " per currency (the ledger-desync postmortem's ledger_delta; only currencies that differ).",
         "# TYPE ledgerguard_provider_delta gauge",
     ]
-    for f in report.findings:
-        if f.check_name == "provider_vs_internal" and "provider_total" in f.detail:  # the per-currency totals finding
-            out.append(f'ledgerguard_provider_delta{{currency="{_label(f.detail["currency"])}",{window}}} {f.amount}')
+    for f in deltas:
+        out.append(f'ledgerguard_provider_delta{{currency="{_label(f.detail["currency"])}",{window}}} {f.amount}')
     worst = 0 if report.worst is None else SEVERITIES.index(report.worst) + 1
     out += [
         "# HELP ledgerguard_check_worst_severity Worst severity found: 0 healthy, 1 LOW, 2 MEDIUM, 3 HIGH, 4 CRITICAL.",

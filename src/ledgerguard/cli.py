@@ -26,7 +26,26 @@ class CheckError(click.ClickException):
     exit_code = 3
 
 
-@click.group(context_settings={"auto_envvar_prefix": "LEDGERGUARD", "help_option_names": ["-h", "--help"]})
+class Ledgerguard(click.Group):
+    """A command line that was wrong (an unknown option, a bad value, a missing argument) could not run either:
+    exit 3 with click's message, never click's 2, which `check` uses for HIGH/CRITICAL findings and which the
+    README's cron writer takes for a run that happened."""
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **{**kwargs, "standalone_mode": False})
+        except click.UsageError as error:
+            error.show()
+            sys.exit(CheckError.exit_code)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(error.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Ledgerguard, context_settings={"auto_envvar_prefix": "LEDGERGUARD", "help_option_names": ["-h", "--help"]})
 @click.option("--dsn", envvar="LEDGERGUARD_DSN", metavar="DSN",
               help="Database to work on (libpq URL or key=value). Required by every command but demo, serve and "
                    "bench, which start a throwaway embedded cluster without it.")
@@ -111,10 +130,17 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
 
     target = migrations.MAIN if revision == "head" else revision
     if offline:
-        click.echo(migrations.offline_sql(target), nl=False)
+        if downgrade_to:
+            raise CheckError("ledgerguard migrate: --sql prints upgrades; the SQL of a downgrade is Alembic's: "
+                             "alembic downgrade FROM:TO --sql")
+        with one_line("ledger_migrator", ledger_expected=False):
+            click.echo(migrations.offline_sql(target), nl=False)
         return
     with database(ctx, migrated=False) as dsn, one_line("ledger_migrator", ledger_expected=False):
+        migrations.require_a_migrating_login(dsn)
         if downgrade_to:
+            if downgrade_to != "base" and migrations.current(dsn) is None:
+                raise CheckError("ledgerguard migrate: nothing to downgrade: this database has no ledger revision")
             before = migrations.downgrade(dsn, downgrade_to)
         else:
             try:
@@ -318,7 +344,7 @@ def resume_payouts(ctx, beneficiary, ticket, reason):
     run_procedure(ctx, "resume_payouts", beneficiary, reason, ticket)
 
 
-@main.command()
+@main.command(context_settings={"ignore_unknown_options": True})  # AMOUNT may be negative: -5.00 is no option
 @click.argument("wallet")
 @click.argument("amount")
 @ticketed

@@ -51,6 +51,18 @@ def upgrade(dsn: str, revision: str = MAIN, report: Report = to_stderr) -> str |
     return line_revision(cfg.attributes.get("heads_before", ()))
 
 
+def require_a_migrating_login(dsn: str) -> None:
+    """Refuse a login that could not apply a revision, even when none is pending: a deploy job run as the wrong
+    login must fail today, not on the day a revision comes. Before the first migration (no ledger_migrator yet)
+    the migration itself needs CREATEROLE and says so."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        may = conn.execute("""SELECT to_regrole('ledger_migrator') IS NULL OR pg_has_role(current_user, 'ledger_migrator', 'MEMBER')
+                                     OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)""").fetchone()[0]
+        if not may:
+            raise psycopg.errors.InsufficientPrivilege(
+                f"permission denied to migrate: login {conn.info.user} is not a member of ledger_migrator")
+
+
 class NewFindings(RuntimeError):
     """The migration made a check report something it did not report before."""
 
