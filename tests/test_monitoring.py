@@ -146,17 +146,18 @@ def test_the_readmes_cron_writers_keep_the_last_good_file_and_never_collide(dsn,
     from prometheus_client.parser import text_string_to_metric_families
 
     readme = (MONITORING.parent / "README.md").read_text()
-    writers = re.findall(r"^(?:\S+\s+){5}(.*ledgerguard check.*--format prometheus.*)$", readme, re.MULTILINE)
+    writers = re.findall(r"^(?:\S+[ \t]+){5}(.*ledgerguard check.*--format prometheus.*)$", readme, re.MULTILINE)
     assert len(writers) == 2, writers
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "LEDGERGUARD_DSN": dsn}
 
-    def cron(line: str, database: str) -> None:
+    def cron(line: str, database: str) -> int:
         line = line.replace("/var/lib/node_exporter/textfile", str(tmp_path))
         line = re.sub(r"LEDGERGUARD_DSN=\S+;", f"LEDGERGUARD_DSN='{database}';", line)
-        subprocess.run(["/bin/sh", "-c", line], env={**env, "LEDGERGUARD_DSN": database}, check=False, timeout=300)
+        return subprocess.run(["/bin/sh", "-c", line], env={**env, "LEDGERGUARD_DSN": database}, cwd=tmp_path,
+                              timeout=300).returncode
 
     for line in writers:
-        cron(line, dsn)
+        assert cron(line, dsn) == 0, line  # checked, and the file moved into place
     files = sorted(tmp_path.glob("*.prom"))
     assert [f.name for f in files] == ["ledgerguard-nightly.prom", "ledgerguard.prom"]
     seen: set[tuple] = set()
