@@ -38,6 +38,7 @@ SESSION_SETUP = [
 
 
 def run_migrations_offline() -> None:
+    moved = replaced_start()  # before configure, which reads the starting revision
     context.configure(
         url=sqlalchemy_url(dsn) if dsn else "postgresql+psycopg://",
         literal_binds=True,
@@ -47,6 +48,8 @@ def run_migrations_offline() -> None:
     with context.begin_transaction():
         for statement in SESSION_SETUP:
             context.execute(statement)
+        if moved:
+            context.execute(f"UPDATE public.alembic_version SET version_num = '{moved[1]}' WHERE version_num = '{moved[0]}'")
         context.run_migrations()
 
 
@@ -70,6 +73,8 @@ def run_migrations_online() -> None:
             for statement in SESSION_SETUP:
                 connection.execute(text(statement))
             connection.commit()
+            move_replaced_revisions(connection)
+            connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
             # Read under the lock: what this run started from (a retry of the
             # same upgrade keeps what the first attempt found).
@@ -83,18 +88,60 @@ def run_migrations_online() -> None:
             connection.commit()
 
 
+def replaced_by() -> dict[str, str]:
+    """Revision of the chain a baseline replaces -> the baseline (REPLACES in the baseline's module)."""
+    return {gone: rev.revision for rev in context.script.walk_revisions() for gone in getattr(rev.module, "REPLACES", ())}
+
+
+def replaced_start() -> tuple[str, str] | None:
+    """Offline, from a revision a baseline replaces (`--sql 0021:head`): (that revision, the baseline), and the
+    SQL starts from the baseline with the UPDATE of the version row that moves the database to it."""
+    opts = context._proxy.context_opts
+    start = opts.get("starting_rev")
+    if start not in replaced_by():
+        return None
+    opts["starting_rev"] = replaced_by()[start]
+    return start, opts["starting_rev"]
+
+
+def move_replaced_revisions(connection) -> None:
+    """A database at the end of the chain a baseline replaces (0021, and s001 on the pg_cron line) moves to the
+    baseline by its version rows alone, under the migration lock: chain and baseline build the same catalog
+    (tests/test_baseline.py). Only an upgrade moves a database; a database at an older revision, which this
+    release no longer carries, is refused before anything runs."""
+    if not connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar():
+        return
+    rows = set(connection.execute(text("SELECT version_num FROM public.alembic_version")).scalars())
+    revisions = list(context.script.walk_revisions())
+    old = rows - {rev.revision for rev in revisions}
+    if not old:
+        return
+    replaced = replaced_by()
+    baseline = next(rev for rev in revisions if LEDGER in rev.branch_labels and getattr(rev.module, "REPLACES", ()))
+    at = f"this database is at revision {', '.join(sorted(rows))}, which this release no longer carries"
+    if old - replaced.keys() or not old & set(baseline.module.REPLACES):
+        raise SystemExit(
+            f"ledgerguard: {at}. Its migrations start at the baseline {baseline.revision}, which an upgrade reaches "
+            f"from revision {', '.join(baseline.module.REPLACES)} only: upgrade to that revision first with the "
+            "release before the baseline (ledgerguard 0.1, in git history), then run this upgrade again.")
+    if getattr(context._proxy.context_opts.get("fn"), "__name__", "") != "upgrade":
+        raise SystemExit(f"ledgerguard: {at}: `ledgerguard migrate` (or `alembic upgrade head`) moves it to the "
+                         f"baseline {baseline.revision} by its version row alone, with no other change.")
+    for revision in sorted(old):
+        connection.execute(text("UPDATE public.alembic_version SET version_num = :new WHERE version_num = :old"),
+                           {"new": replaced[revision], "old": revision})
+
+
 def plain_targets_mean_the_ledger() -> None:
     """`alembic upgrade head` and `alembic downgrade -1`, as DBAs type them, move the ledger. The tree has two
     lines: the ledger's and the opt-in pg_cron line (schedule@head, applied only by `ledgerguard migrate
-    --schedule` or by its name). Alembic refuses a plain "head" when there are two heads, and calls a plain "-1"
-    from two applied heads ambiguous. Here plain "head" is the ledger's head (ledger@head) and a plain "-N" is
+    --schedule` or by its name). Alembic's own "head" would be the schedule when it depends on the ledger's head
+    (and ambiguous when it does not), and it calls a plain "-1" from two applied heads ambiguous. Here plain "head" is the ledger's head (ledger@head) and a plain "-N" is
     N steps down the ledger's line (ledger@-N); every other target, `heads` and `schedule@…` included, is
     Alembic's own."""
     environment = context._proxy  # the EnvironmentContext of this command: its target and its step function
     opts, script = environment.context_opts, environment.script
     step, target = getattr(opts.get("fn"), "__name__", ""), opts.get("destination_rev")
-    if len(script.get_heads()) < 2:
-        return
     if step == "upgrade" and target == "head":
         opts["destination_rev"] = LEDGER_HEAD
         opts["fn"] = lambda rev, _context: script._upgrade_revs(LEDGER_HEAD, rev)

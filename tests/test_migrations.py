@@ -7,6 +7,7 @@ import subprocess
 import sys
 import threading
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -53,6 +54,9 @@ def _our_leftovers(dsn: str) -> list[str]:
                UNION ALL SELECT 'default acl of ' || defaclrole::regrole FROM pg_default_acl
                UNION ALL SELECT 'database acl ' || datacl::text FROM pg_database
                           WHERE datname = current_database() AND datacl::text LIKE '%ledger%'""")]
+
+
+ALEMBIC_ONLY = ["relation alembic_version", "relation alembic_version_pkc"]  # plain Alembic keeps its table
 
 
 def _roles(dsn: str) -> list[str]:
@@ -155,13 +159,17 @@ def test_the_opt_in_schedule_puts_the_runbook_jobs_in_pg_cron():
         assert migrate.current(dsn) == migrate.head()
         # Both lines applied: plain `alembic downgrade -1` steps down the ledger's line (Alembic alone calls it
         # ambiguous), plain `upgrade head` comes back, and the schedule line is left by its name.
-        down = _alembic("downgrade", "-1", dsn=dsn)
-        assert down.returncode == 0 and "ambiguous" not in down.stderr, down.stderr[-2000:]
-        assert _version(dsn) == sorted([revisions.ordered_revisions()[-2].revision, "s001"])
-        up = _alembic("upgrade", "head", dsn=dsn)
-        assert up.returncode == 0 and _version(dsn) == sorted([migrate.head(), "s001"]), up.stderr[-2000:]
+        # Plain Alembic with both lines: `upgrade head` is the ledger's (not the schedule, which depends on it),
+        # the schedule goes by its name, and `downgrade -1` below the baseline takes the schedule along first.
         unscheduled = _alembic("downgrade", "schedule@base", dsn=dsn)
         assert unscheduled.returncode == 0 and _version(dsn) == [migrate.head()], unscheduled.stderr[-2000:]
+        assert _alembic("upgrade", "head", dsn=dsn).returncode == 0 and migrate.current(dsn, migrate.SCHEDULE) is None
+        assert _alembic("upgrade", "schedule@head", dsn=dsn).returncode == 0
+        assert migrate.current(dsn, migrate.SCHEDULE) == "s002" and migrate.current(dsn) == migrate.head()
+        down = _alembic("downgrade", "-1", dsn=dsn)
+        assert down.returncode == 0 and "ambiguous" not in down.stderr, down.stderr[-2000:]
+        assert _version(dsn) == [] and sorted(_our_leftovers(dsn)) == ALEMBIC_ONLY
+        migrate.upgrade(dsn)
         migrate.upgrade(dsn, migrate.SCHEDULE)
         migrate.downgrade(dsn, "base")
         with psycopg.connect(dsn) as conn:
@@ -196,18 +204,32 @@ def _version(dsn: str) -> list[str]:
 def test_plain_alembic_upgrades_head_downgrades_one_and_upgrades_again(empty_database, tmp_path):
     """Issue 18, item 4: `alembic upgrade head` failed with "Multiple head revisions" (the opt-in pg_cron line
     is a second head), and `alembic upgrade ledger@head` died at 0010 with KeyError 'dsn', leaving 0009. Plain
-    "head" now means the ledger's, from any directory, and the online index builds find the DSN Alembic was given."""
+    "head" now means the ledger's, from any directory, and the online index builds find the DSN Alembic was given.
+    Below the baseline, `downgrade -1` removes the ledger: refused while it holds a transaction, done with
+    -x drop_data=yes."""
     dsn = empty_database()
     up = _alembic("upgrade", "head", dsn=dsn, cwd=tmp_path)
     assert up.returncode == 0, up.stderr[-2000:]
     assert _version(dsn) == [migrate.head()]
-    down = _alembic("downgrade", "-1", dsn=dsn)
+    with psycopg.connect(dsn) as conn:
+        conn.execute("SELECT ledger.create_wallet('card', 'EXTERNAL', 'USD', true), ledger.create_wallet('alice', 'USER', 'USD')")
+        conn.execute("""SELECT ledger.post_transaction('fund', 'TRANSFER',
+                        '[{"wallet": "card", "amount": "-5.00"}, {"wallet": "alice", "amount": "5.00"}]')""")
+    kept = _alembic("downgrade", "-1", dsn=dsn)
+    assert kept.returncode != 0 and 'refusing to remove the ledger of database' in kept.stderr, kept.stderr[-2000:]
+    assert _version(dsn) == [migrate.head()] and _balance(dsn, "alice") == Decimal("5.00")
+    down = _alembic("-x", "drop_data=yes", "downgrade", "-1", dsn=dsn)
     assert down.returncode == 0, down.stderr[-2000:]
-    assert _version(dsn) == [revisions.ordered_revisions()[-2].revision]
+    assert _version(dsn) == [] and sorted(_our_leftovers(dsn)) == ALEMBIC_ONLY
     again = _alembic("upgrade", "head", dsn=dsn)
     assert again.returncode == 0 and _version(dsn) == [migrate.head()], again.stderr[-2000:]
     heads = _alembic("heads")
-    assert "(ledger) (head)" in heads.stdout and "s001 (schedule) (head)" in heads.stdout, heads.stdout
+    assert f"{migrate.head()} (ledger)" in heads.stdout and "s002 (schedule) (head)" in heads.stdout, heads.stdout
+
+
+def _balance(dsn: str, wallet: str) -> Decimal:
+    with psycopg.connect(dsn) as conn:
+        return conn.execute("SELECT ledger.wallet_balance(%s)", (wallet,)).fetchone()[0]
 
 
 def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database, tmp_path):
@@ -228,6 +250,6 @@ def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)  # as SQLAlchemy spells it, with its driver
     ini.write_text(f"[alembic]\nscript_location = {ROOT / 'migrations'}\nsqlalchemy.url = {url}\n")
     down = _alembic("downgrade", "-1", ini=ini)
-    assert down.returncode == 0 and _version(dsn) == [revisions.ordered_revisions()[-2].revision], down.stderr[-2000:]
+    assert down.returncode == 0 and _version(dsn) == [], down.stderr[-2000:]
     up = _alembic("upgrade", "head", ini=ini)
     assert up.returncode == 0 and _version(dsn) == [migrate.head()], up.stderr[-2000:]

@@ -96,6 +96,10 @@ def one_line(roles: str, ledger_expected: bool = True) -> Iterator[None]:
     command = f"ledgerguard {click.get_current_context().info_name}"
     try:
         yield
+    except SystemExit as stop:  # migrations/env.py refuses (a pooler, a revision this release no longer carries)
+        if not isinstance(stop.code, str):
+            raise
+        raise CheckError(f"{command}: {stop.code.removeprefix('ledgerguard: ')}") from None
     except (PoolerRefused, CommandError) as error:
         raise CheckError(f"{command}: {error}") from None
     except (DBAPIError, psycopg.Error) as error:
@@ -112,14 +116,17 @@ def one_line(roles: str, ledger_expected: bool = True) -> Iterator[None]:
 @main.command()
 @click.option("--sql", "offline", is_flag=True, help="Print the SQL for review instead of applying it.")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option("--from", "start", metavar="REV", help="With --sql: the revision the database is at (default: none).")
 @click.option("--downgrade", "downgrade_to", metavar="REV", help="Downgrade to REV (base = remove everything).")
 @click.option("--schedule", is_flag=True,
               help="Also schedule the nightly settlement and reconciliation with pg_cron (opt-in).")
+@click.option("--drop-data", is_flag=True,
+              help="With --downgrade below the baseline: remove a ledger that holds transactions (dump it first).")
 @click.option("--allow-new-findings", is_flag=True,
               help="Warn, instead of downgrading back, when a check reports something new after the migration.")
 @click.pass_context
-def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str | None, schedule: bool,
-            allow_new_findings: bool) -> None:
+def migrate(ctx: click.Context, offline: bool, revision: str, start: str | None, downgrade_to: str | None,
+            schedule: bool, drop_data: bool, allow_new_findings: bool) -> None:
     """Apply the migrations (or print their SQL with --sql), between two runs of the checks.
 
     Long steps report their progress on stderr; a lock held longer than
@@ -134,14 +141,14 @@ def migrate(ctx: click.Context, offline: bool, revision: str, downgrade_to: str 
             raise CheckError("ledgerguard migrate: --sql prints upgrades; the SQL of a downgrade is Alembic's: "
                              "alembic downgrade FROM:TO --sql")
         with one_line("ledger_migrator", ledger_expected=False):
-            click.echo(migrations.offline_sql(target), nl=False)
+            click.echo(migrations.offline_sql(target, start), nl=False)
         return
     with database(ctx, migrated=False) as dsn, one_line("ledger_migrator", ledger_expected=False):
         migrations.require_a_migrating_login(dsn)
         if downgrade_to:
             if downgrade_to != "base" and migrations.current(dsn) is None:
                 raise CheckError("ledgerguard migrate: nothing to downgrade: this database has no ledger revision")
-            before = migrations.downgrade(dsn, downgrade_to)
+            before = migrations.downgrade(dsn, downgrade_to, drop_data)
         else:
             try:
                 before = migrations.gated_upgrade(dsn, target, allow_new_findings)

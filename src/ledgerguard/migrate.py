@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import time
@@ -106,10 +107,12 @@ def gated_upgrade(dsn: str, revision: str = MAIN, allow_new_findings: bool = Fal
                       f" each finding. --allow-new-findings applies it anyway and warns.")
 
 
-def downgrade(dsn: str, revision: str) -> str | None:
-    """Downgrade; returns the revision found under the migration lock."""
+def downgrade(dsn: str, revision: str, drop_data: bool = False) -> str | None:
+    """Downgrade; returns the revision found under the migration lock. Below the baseline the ledger is removed,
+    which a ledger that holds transactions refuses unless `drop_data` (Alembic's -x drop_data=yes)."""
     direct_connection_only(dsn)
     cfg = alembic_config(dsn)
+    cfg.cmd_opts = argparse.Namespace(x=["drop_data=yes"] if drop_data else [])
     command.downgrade(cfg, revision)
     if revision == "base":
         # Alembic keeps its bookkeeping table; at base nothing of ours stays.
@@ -138,7 +141,7 @@ def head() -> str:
 def line_revision(heads, branch: str = MAIN) -> str | None:
     """The revision of a line (the ledger by default) that stored heads stand for, None at base.
 
-    Alembic stores heads only: s001 stands for 0004 too (depends_on), so the
+    Alembic stores heads only: s002 stands for 0022 too (depends_on), so the
     newest revision of the line among each head's ancestors is the answer.
     """
     script = _script()

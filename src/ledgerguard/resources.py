@@ -31,7 +31,7 @@ def migrations_dir() -> Path:
     return _root() / "migrations"
 
 
-def manifest() -> list[str]:
-    """sql/ files in the order a database is built from scratch."""
-    lines = (sql_dir() / "manifest.txt").read_text().splitlines()
+def manifest(root: Path | None = None) -> list[str]:
+    """The files of sql/ (or of a frozen copy of it, `root`) in the order a database is built from scratch."""
+    lines = ((root or sql_dir()) / "manifest.txt").read_text().splitlines()
     return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]

@@ -1,2 +1,0 @@
-COMMENT ON TABLE ledger.payout_orders IS 'Dense keys for orders: payout_once locks ledger_private.payout_lock_key(lock_key), so two orders never share a lock the way a 32-bit hash of their refs could, and no login can predict an order''s lock.';
-COMMENT ON COLUMN ledger.payout_orders.lock_key IS 'Low half of the bigint advisory lock that orders payout_once callers for this order (the high half is a keyed tag).';

@@ -1,0 +1,36 @@
+"""ledgerguard as it was at a git commit: its tree checked out beside this one, its own code run on a database.
+
+For what only history still holds: the migration chain before the baseline (tests/test_baseline.py) and the
+two arms of `bench --ab`. Nothing here is mocked: the old tree's own `ledgerguard migrate` runs, in a process
+of its own, with its own sql/ and migrations/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import io
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# The last commit whose migrations are the chain 0001 … 0021 (and s001) that the baseline 0022 replaces.
+CHAIN_BEFORE_THE_BASELINE = "5fe47d92a4e46a47ee818a0cccd031bcc0ea53ad"
+
+
+def tree_at(ref: str, into: Path) -> Path:
+    """src/, sql/ and migrations/ of `ref`, written under `into`; the directory is returned."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref, "src", "sql", "migrations"],
+                             capture_output=True, check=True, timeout=120).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def run_cli_at(tree: Path, dsn: str, *args: str) -> subprocess.CompletedProcess:
+    """`ledgerguard --dsn DSN ARGS` as the tree at that commit runs it (its code, its SQL, its revisions)."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    return subprocess.run([sys.executable, "-m", "ledgerguard", "--dsn", dsn, *args], env=env, cwd=tree,
+                          capture_output=True, text=True, timeout=900)
