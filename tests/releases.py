@@ -7,11 +7,12 @@ of its own, with its own sql/ and migrations/.
 
 from __future__ import annotations
 
+import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
-import io
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,16 @@ def tree_at(ref: str, into: Path) -> Path:
                              capture_output=True, check=True, timeout=120).stdout
     with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         tar.extractall(into, filter="data")
+    return into
+
+
+def this_tree_with(into: Path, revisions: dict[str, str]) -> Path:
+    """This checkout's src/, sql/ and migrations/ under `into`, with revisions added on top (file name -> source):
+    a later release, as a deployment would receive it."""
+    for part in ("src", "sql", "migrations"):
+        shutil.copytree(ROOT / part, into / part, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    for name, source in revisions.items():
+        (into / "migrations" / "versions" / name).write_text(source)
     return into
 
 
