@@ -7,27 +7,15 @@ of its own, with its own sql/ and migrations/.
 
 from __future__ import annotations
 
-import io
-import os
 import shutil
-import subprocess
-import sys
-import tarfile
 from pathlib import Path
+
+from ledgerguard.bench import run_cli_at, tree_at  # noqa: F401  (the trees at other commits, shared with --ab)
 
 ROOT = Path(__file__).resolve().parents[1]
 
 # The last commit whose migrations are the chain 0001 … 0021 (and s001) that the baseline 0022 replaces.
 CHAIN_BEFORE_THE_BASELINE = "5fe47d92a4e46a47ee818a0cccd031bcc0ea53ad"
-
-
-def tree_at(ref: str, into: Path) -> Path:
-    """src/, sql/ and migrations/ of `ref`, written under `into`; the directory is returned."""
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref, "src", "sql", "migrations"],
-                             capture_output=True, check=True, timeout=120).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
 
 
 def this_tree_with(into: Path, revisions: dict[str, str]) -> Path:
@@ -38,10 +26,3 @@ def this_tree_with(into: Path, revisions: dict[str, str]) -> Path:
     for name, source in revisions.items():
         (into / "migrations" / "versions" / name).write_text(source)
     return into
-
-
-def run_cli_at(tree: Path, dsn: str, *args: str) -> subprocess.CompletedProcess:
-    """`ledgerguard --dsn DSN ARGS` as the tree at that commit runs it (its code, its SQL, its revisions)."""
-    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    return subprocess.run([sys.executable, "-m", "ledgerguard", "--dsn", dsn, *args], env=env, cwd=tree,
-                          capture_output=True, text=True, timeout=900)

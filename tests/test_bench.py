@@ -8,7 +8,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledgerguard import bench
+from ledgerguard import bench, migrate
+from releases import CHAIN_BEFORE_THE_BASELINE
 
 
 def test_pgbench_runs_through_the_harness_with_percentiles(dsn, db):
@@ -126,10 +127,11 @@ def ab_harness(dsn: str) -> Iterator[bench.Bench]:
             conn.execute(f"DROP DATABASE IF EXISTS bench_ab_{arm} WITH (FORCE)")
 
 
-def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, ab_harness):
-    """`bench --ab`: two databases of the same cluster, each at its revision, judged round by round."""
-    ab_harness.ab(("0018", "0019"), rounds=2, seconds=1)
-    for arm, revision in (("a", "0018"), ("b", "0019")):
+def test_the_ab_harness_pairs_rounds_of_two_git_refs_in_one_cluster(dsn, ab_harness):
+    """`bench --ab REF_A REF_B`: two databases of the same cluster, each migrated by ledgerguard at its git ref (here
+    the chain before the baseline against this tree), judged round by round."""
+    ab_harness.ab((CHAIN_BEFORE_THE_BASELINE, bench.THIS_TREE), rounds=2, seconds=1)
+    for arm, revision in (("a", "0021"), ("b", migrate.head())):
         with psycopg.connect(psycopg.conninfo.make_conninfo(dsn, dbname=f"bench_ab_{arm}")) as conn:
             assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (revision,)
             assert conn.execute("SELECT count(*) FROM ledger.payments WHERE status = 'CAPTURED'").fetchone()[0] > 0
@@ -137,13 +139,16 @@ def test_the_ab_harness_pairs_rounds_of_two_revisions_in_one_cluster(dsn, ab_har
                                 ).fetchone()[0] == 2 * 5000
     rows = {row.scenario: row for row in ab_harness.rows}
     for scenario in ("post_transaction 3 legs", "capture (fee to PLATFORM_MAIN)", "bulk, batches of 1,000"):
-        assert rows[f"{scenario}, A = 0018"].tps > 0 and rows[f"{scenario}, B = 0019"].tps > 0
+        assert rows[f"{scenario}, A = {CHAIN_BEFORE_THE_BASELINE}"].tps > 0 and rows[f"{scenario}, B = ."].tps > 0
         assert rows[f"{scenario}, B / A"].ratio > 0 and "ranged" in rows[f"{scenario}, B / A"].note
 
 
-def test_the_ab_harness_leaves_out_the_bulk_loader_where_a_revision_has_no_batch_entry_point(ab_harness):
+BEFORE_THE_BATCH_ENTRY_POINT = "b6a02abe820ebcc6a1b70aa0e3c352eacc80c10e^"  # head 0005: before ledger.post_transactions
+
+
+def test_the_ab_harness_leaves_out_the_bulk_loader_where_a_ref_has_no_batch_entry_point(ab_harness):
     """Revision 0005 came before ledger.post_transactions: the A/B still judges posting and capture."""
-    ab_harness.ab(("0005", "0006"), rounds=1, seconds=1)
+    ab_harness.ab((BEFORE_THE_BATCH_ENTRY_POINT, bench.THIS_TREE), rounds=1, seconds=1)
     scenarios = {row.scenario for row in ab_harness.rows}
     assert "post_transaction 3 legs, B / A" in scenarios and "capture (fee to PLATFORM_MAIN), B / A" in scenarios
     assert not any(scenario.startswith("bulk") for scenario in scenarios)

@@ -15,12 +15,14 @@ can beat the floor on the same machine.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
@@ -32,6 +34,9 @@ import psycopg
 
 from ledgerguard import migrate
 from ledgerguard.cluster import find_bindir
+
+THIS_TREE = "."  # as a git ref of --ab: this checkout as it is, uncommitted changes included
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 # Durable like production: a benchmark with fsync or synchronous_commit off
 # measures nothing a payments database would ever run.
@@ -123,13 +128,20 @@ class Bench:
             conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
         self.echo(f"           done in {time.monotonic() - t0:.1f} s")
 
-    def fresh_database(self, name: str, revision: str = migrate.MAIN) -> str:
-        """A new database beside the benchmark's, migrated (to `revision`): for scenarios that need a ledger of their own."""
+    def fresh_database(self, name: str, ref: str = THIS_TREE) -> str:
+        """A new database beside the benchmark's, migrated by this tree or by the tree at git `ref`: for scenarios
+        that need a ledger of their own."""
         with psycopg.connect(psycopg.conninfo.make_conninfo(self.dsn, dbname="postgres"), autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             conn.execute(f'CREATE DATABASE "{name}"')
         dsn = psycopg.conninfo.make_conninfo(self.dsn, dbname=name)
-        migrate.upgrade(dsn, revision)
+        if ref == THIS_TREE:
+            migrate.upgrade(dsn)
+            return dsn
+        with tempfile.TemporaryDirectory(prefix="ledgerguard-ab-") as into:
+            built = run_cli_at(tree_at(ref, Path(into)), dsn, "migrate")
+        if built.returncode != 0:
+            raise RuntimeError(f"migrating {name} with ledgerguard at {ref} failed: {built.stderr.strip()[-2000:]}")
         return dsn
 
     def payments(self, count: int, spread: bool) -> int:
@@ -356,7 +368,7 @@ class Bench:
 
     def ab(self, revisions: tuple[str, str], rounds: int = 5, seconds: int = 8) -> None:
         """post_transaction and capture at 8 clients, and the bulk loader, in two databases of this cluster, one
-        migrated to each revision, runs alternating A B B A …: the noise of the machine falls on both arms alike.
+        migrated by ledgerguard at each git ref ("." is this tree as it is), runs alternating A B B A …: the noise of the machine falls on both arms alike.
         Beside the tps, the machine's CPU time per transaction (all processes, pgbench too, from /proc/stat) prices
         a posting without the wait."""
         scripts = {"post_transaction 3 legs": POST3_SCRIPT,
@@ -364,9 +376,9 @@ class Bench:
         loaded = "bulk, batches of 1,000"  # one connection: transfers per second
         transfers = 5000 * seconds
         arms = {}
-        batches = True  # both revisions have the batch entry point (revision 0006 on)
+        batches = True  # both have the batch entry point (revision 0006 on)
         for arm, revision in zip("AB", revisions):
-            self.phase(f"A/B: database {arm} at revision {revision}, 2,000 funded wallets")
+            self.phase(f"A/B: database {arm} migrated by ledgerguard at {revision}, 2,000 funded wallets")
             dsn = self.fresh_database(f"bench_ab_{arm.lower()}", revision)
             with psycopg.connect(dsn, autocommit=True) as conn:
                 conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
@@ -512,3 +524,22 @@ def fmt(value: float | None) -> str:
 def as_json(rows: list[Row]) -> str:
     return json.dumps({"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
                        "rows": [asdict(r) | {"verdict": r.verdict} for r in rows]}, indent=2) + "\n"
+
+
+# -- ledgerguard at another git commit: the arms of --ab, and the chain before the baseline in the tests -------
+
+
+def tree_at(ref: str, into: Path) -> Path:
+    """src/, sql/ and migrations/ of git `ref` of this checkout, written under `into`; `into` is returned."""
+    archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", "--format=tar", ref, "src", "sql", "migrations"],
+                             capture_output=True, check=True, timeout=120).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def run_cli_at(tree: Path, dsn: str, *args: str) -> subprocess.CompletedProcess:
+    """`ledgerguard --dsn DSN ARGS` as the tree at that commit runs it: its code, its SQL, its revisions."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
+    return subprocess.run([sys.executable, "-m", "ledgerguard", "--dsn", dsn, *args], env=env, cwd=tree,
+                          capture_output=True, text=True, timeout=900)

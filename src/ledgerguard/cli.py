@@ -244,9 +244,10 @@ def demo(ctx: click.Context) -> None:
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Also write the table as JSON.")
 @click.option("--only", multiple=True, type=click.Choice(["throughput", "bulk", "payouts", "checks"]),
               help="Run only these parts (repeatable).")
-@click.option("--ab", nargs=2, metavar="REV_A REV_B",
-              help="Instead: judge one change. post_transaction, capture and the bulk loader in two databases at "
-                   "two revisions, runs alternating A B B A, tps and machine CPU per transaction.")
+@click.option("--ab", nargs=2, metavar="REF_A REF_B",
+              help="Instead: judge one change. post_transaction, capture and the bulk loader in two databases, each "
+                   "migrated by ledgerguard at a git ref of this checkout ('.' = as it is now), runs alternating "
+                   "A B B A, tps and machine CPU per transaction.")
 @click.option("--rounds", default=5, show_default=True, help="With --ab: rounds of A and B, 8 s each run.")
 @click.pass_context
 def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...],
