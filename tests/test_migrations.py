@@ -16,6 +16,7 @@ import pytest
 from ledgerguard import deploy, migrate, resources, revisions
 from ledgerguard.cluster import EmbeddedCluster, find_bindir
 from ledgerguard.db import MIGRATION_LOCK
+from releases import this_tree_with
 
 
 def test_every_sql_file_is_in_the_manifest_once():
@@ -253,3 +254,41 @@ def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database
     assert down.returncode == 0 and _version(dsn) == [], down.stderr[-2000:]
     up = _alembic("upgrade", "head", ini=ini)
     assert up.returncode == 0 and _version(dsn) == [migrate.head()], up.stderr[-2000:]
+
+
+def test_the_release_revision_is_regenerated_while_unreleased_and_keeps_its_hand_written_table_changes(
+        tmp_path, monkeypatch, empty_database):
+    """One revision per release: after the released baseline a change makes 0023; the next change regenerates
+    0023 (never 0024) with both; a changed table gets changes/ files written by hand, which survive regeneration;
+    the regenerated revision migrates a database to what sql/ builds."""
+    tree = this_tree_with(tmp_path / "tree", {})
+    monkeypatch.setattr(resources, "sql_dir", lambda: tree / "sql")
+    monkeypatch.setattr(resources, "migrations_dir", lambda: tree / "migrations")
+    balance = tree / "sql" / "functions" / "ledger.wallet_balance.sql"
+    balance.write_text(balance.read_text().replace("Stored balance of a wallet", "The stored balance of a wallet"))
+    first = revisions.new_revision("the release after the baseline")
+    assert first.name.startswith("0023_") and revisions.changed_files() == []
+
+    requests = tree / "sql" / "tables" / "ledger.reversal_requests.sql"
+    last_column = "    reversal_transaction_id bigint REFERENCES ledger.transactions (id),\n"  # ADD COLUMN appends
+    requests.write_text(requests.read_text().replace(last_column, last_column + "    note text,\n"))
+    second = revisions.new_revision("the release after the baseline")
+    assert second == first and [r.revision for r in revisions.ordered_revisions()][-2:] == ["0022", "0023"]
+    changes = second.with_suffix("") / "changes"
+    assert sorted(p.name for p in changes.iterdir()) == ["ledger.reversal_requests.down.sql", "ledger.reversal_requests.sql"]
+    (changes / "ledger.reversal_requests.sql").write_text("ALTER TABLE ledger.reversal_requests ADD COLUMN note text;\n")
+    (changes / "ledger.reversal_requests.down.sql").write_text("ALTER TABLE ledger.reversal_requests DROP COLUMN note;\n")
+
+    balance.write_text(balance.read_text().replace("The stored balance", "The stored total balance"))
+    third = revisions.new_revision("the release after the baseline")
+    assert third == first and "ADD COLUMN note" in (changes / "ledger.reversal_requests.sql").read_text()
+    assert "functions/ledger.wallet_balance.sql" in third.read_text() and revisions.changed_files() == []
+
+    migrated, built = empty_database(), empty_database()
+    migrate.upgrade(migrated)
+    deploy.build_from_sql(built)
+    assert migrate.current(migrated) == "0023" and _schema_dump(migrated) == _schema_dump(built)
+    migrate.downgrade(migrated, "0022")
+    with psycopg.connect(migrated) as conn:
+        assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'reversal_requests'"
+                            " AND column_name = 'note'").fetchone()[0] == 0

@@ -1,9 +1,15 @@
-"""Frozen SQL copies of the migrations, and new revisions made from sql/.
+"""Frozen SQL copies of the migrations, and the revision of a release made from sql/.
 
 Each revision ``migrations/versions/NNNN_slug.py`` has a folder
 ``NNNN_slug/`` holding frozen copies of the sql/ files it deploys, at their
 sql/-relative paths. The newest frozen copy of a file must equal sql/ (a test
 checks it); `scripts/new-revision` freezes whatever differs.
+
+One revision per release: while the head revision is unreleased (its
+RELEASED is None), `new-revision` regenerates it from everything that
+differs from the revisions before it, keeping the hand-written table changes
+in its ``changes/`` folder; a released revision is frozen, and the next
+change starts a new one.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from ledgerguard.migrate import alembic_config
 class Revision:
     revision: str
     path: Path
+    released: str | None = None  # the release that froze it; None while it may still be regenerated
 
     @property
     def folder(self) -> Path:
@@ -30,16 +37,16 @@ class Revision:
 
 
 def ordered_revisions() -> list[Revision]:
-    """Revisions from the first to the head."""
+    """Revisions from the first (the baseline) to the head."""
     script = ScriptDirectory.from_config(alembic_config(None))
     walked = list(script.iterate_revisions("ledger@head", "base"))
-    return [Revision(r.revision, Path(r.path)) for r in reversed(walked)]
+    return [Revision(r.revision, Path(r.path), getattr(r.module, "RELEASED", None)) for r in reversed(walked)]
 
 
-def newest_frozen_copies() -> dict[str, Path]:
-    """sql/-relative path -> newest frozen copy of that file."""
+def newest_frozen_copies(revisions: list[Revision] | None = None) -> dict[str, Path]:
+    """sql/-relative path -> newest frozen copy of that file (in `revisions`, all by default)."""
     newest: dict[str, Path] = {}
-    for rev in ordered_revisions():
+    for rev in ordered_revisions() if revisions is None else revisions:
         if not rev.folder.is_dir():
             continue
         for path in rev.folder.rglob("*.sql"):
@@ -47,9 +54,9 @@ def newest_frozen_copies() -> dict[str, Path]:
     return newest
 
 
-def changed_files() -> list[str]:
-    """Manifest files whose sql/ text differs from their newest frozen copy."""
-    frozen = newest_frozen_copies()
+def changed_files(revisions: list[Revision] | None = None) -> list[str]:
+    """Manifest files whose sql/ text differs from their newest frozen copy (in `revisions`, all by default)."""
+    frozen = newest_frozen_copies(revisions)
     root = resources.sql_dir()
     return [rel for rel in resources.manifest()
             if rel not in frozen or frozen[rel].read_text() != (root / rel).read_text()]
@@ -88,27 +95,46 @@ def _literal(value: list | dict) -> str:
 
 
 def new_revision(message: str) -> Path:
-    """Freeze the changed sql/ files into a new revision; returns its .py file."""
-    changed = changed_files()
+    """Freeze what sql/ changed into the release's revision: a new one after a released head, the head itself
+    regenerated while it is unreleased. Returns its .py file."""
+    revisions = ordered_revisions()
+    regenerate = bool(revisions) and revisions[-1].released is None
+    before = revisions[:-1] if regenerate else revisions
+    changed = changed_files(before)
     if not changed:
         raise SystemExit("sql/ equals the newest frozen copies: nothing to freeze")
-    revisions = ordered_revisions()
-    previous = revisions[-1] if revisions else None
+    previous = before[-1] if before else None
     number = f"{int(previous.revision) + 1:04d}" if previous else "0001"
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
     versions = resources.migrations_dir() / "versions"
     pyfile = versions / f"{number}_{slug}.py"
     folder = pyfile.with_suffix("")
-    frozen_before = newest_frozen_copies()
+    written_by_hand: dict[str, str] = {}
+    if regenerate:  # the unreleased head goes; its hand-written table changes stay
+        head = revisions[-1]
+        written_by_hand = {p.relative_to(head.folder).as_posix(): p.read_text()
+                           for p in sorted((head.folder / "changes").glob("*.sql"))}
+        shutil.rmtree(head.folder, ignore_errors=True)
+        head.path.unlink()
+    frozen_before = newest_frozen_copies(before)
     sql_root = resources.sql_dir()
 
-    apply, restore, drops, by_hand = [], {}, [], []
+    apply, restore, drops, undo_by_hand = [], {}, [], []
     for rel in changed:
         target = folder / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(sql_root / rel, target)
         if rel in frozen_before and rel.startswith("tables/"):
-            by_hand.append(rel)  # a table changes through ALTER, written by hand
+            # A table changes through ALTER TABLE statements, written by hand in changes/ (the frozen copy is for
+            # comparison: a migrated database must equal sql/, which a test checks).
+            table = Path(rel).stem
+            for name, what in ((f"changes/{table}.sql", f"turn the previous {rel} into the new one"),
+                               (f"changes/{table}.down.sql", "undo changes/" + table + ".sql")):
+                path = folder / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(written_by_hand.get(name, f"-- ALTER TABLE statements that {what}.\n"))
+            apply.append(f"changes/{table}.sql")
+            undo_by_hand.insert(0, f"changes/{table}.down.sql")
             continue
         apply.append(rel)
         if rel in frozen_before:
@@ -120,21 +146,22 @@ def new_revision(message: str) -> Path:
         f'"""{message}', "", f"Revision ID: {number}", f"Revises: {previous.revision if previous else ''}", '"""', "",
         "from ledgerguard.deploy import apply_frozen, execute_batches, restore_frozen", "",
         f"revision = {number!r}", f"down_revision = {previous.revision if previous else None!r}",
-        "branch_labels = None", "depends_on = None", "",
-        f"# Frozen copies in {folder.name}/, in build order.",
+        "branch_labels = None", "depends_on = None",
+        "RELEASED = None  # the release that freezes this revision; until then new-revision regenerates it", "",
+        f"# Frozen copies and hand-written table changes in {folder.name}/, in build order.",
         f"UPGRADE = {_literal(apply)}", "",
         "# Replaced objects: the revision folder that holds the copy a downgrade restores.",
         f"RESTORE = {_literal(restore)}", "",
+        "# The table changes undone, last first (hand-written, in changes/).",
+        f"UNDO = {_literal(undo_by_hand)}", "",
         "# New objects, dropped by the downgrade (run as ledger_owner).",
         f"DROP = {_literal(drops)}", "", "",
         "def upgrade() -> None:",
+        "    apply_frozen(__file__, UPGRADE)", "", "",
+        "def downgrade() -> None:",
+        "    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;'])",
+        "    restore_frozen(__file__, RESTORE)",
+        "    apply_frozen(__file__, UNDO)", "",
     ]
-    if by_hand:
-        lines += [f"    # {rel} changed: write its ALTER TABLE here; the frozen copy is for comparison only."
-                  for rel in by_hand]
-        lines += ["    raise NotImplementedError('write the ALTER TABLE statements for the changed tables')"]
-    lines += ["    apply_frozen(__file__, UPGRADE)", "", "", "def downgrade() -> None:",
-              "    execute_batches(['SET ROLE ledger_owner;', *DROP, 'RESET ROLE;'])",
-              "    restore_frozen(__file__, RESTORE)", ""]
     pyfile.write_text("\n".join(lines))
     return pyfile
