@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -190,3 +192,41 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         terminalreporter.write_sep("-", f"hostile input: {sum(refused.values())} calls, by outcome")
         for outcome, count in sorted(refused.items()):
             terminalreporter.write_line(f"{outcome}  {count:4d}")
+
+
+# A later release's revision that changes nothing but a comment: what a DBA's next `migrate` applies.
+NEXT_RELEASE = '''"""A later release: a comment of the ledger schema, and back."""
+from ledgerguard.deploy import execute_batches
+
+revision = "9000"
+down_revision = "{head}"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    execute_batches(["SET ROLE ledger_owner;", "COMMENT ON SCHEMA ledger IS 'The ledger, a release later.';", "RESET ROLE;"])
+
+
+def downgrade() -> None:
+    execute_batches(["SET ROLE ledger_owner;", "COMMENT ON SCHEMA ledger IS {comment!r};", "RESET ROLE;"])
+'''
+
+
+@pytest.fixture
+def later_release(tmp_path, monkeypatch):
+    """later_release(source=NEXT_RELEASE) -> this tree plus one revision (9000) on top of the head, as the next
+    release would ship it: `migrate` in this process runs it, and so does `python -m ledgerguard` in a process of
+    its own (PYTHONPATH points at that tree)."""
+    def _with(source: str = NEXT_RELEASE) -> Path:
+        from ledgerguard import migrate, resources
+        from releases import this_tree_with
+
+        baseline = next((resources.migrations_dir() / "versions").glob("*_baseline.py"))
+        comment = re.search(r"COMMENT ON SCHEMA ledger IS '(.*)';", (resources.sql_dir() / "schemas" / "ledger.sql").read_text())[1]
+        tree = this_tree_with(tmp_path / "release", {"9000_later.py": source.format(
+            head=migrate.head(), baseline=baseline, comment=comment)})
+        monkeypatch.setattr(resources, "migrations_dir", lambda: tree / "migrations")
+        monkeypatch.setenv("PYTHONPATH", str(tree / "src"))
+        return tree
+    return _with

@@ -15,7 +15,7 @@ from ledgerguard.bench import run_cli_at, tree_at  # noqa: F401  (the trees at o
 ROOT = Path(__file__).resolve().parents[1]
 
 # The last commit whose migrations are the chain 0001 … 0021 (and s001) that the baseline 0022 replaces.
-CHAIN_BEFORE_THE_BASELINE = "5fe47d92a4e46a47ee818a0cccd031bcc0ea53ad"
+CHAIN_BEFORE_THE_BASELINE = "032107296d619c5ba0b14835d57efb20a81d660b"
 
 
 def this_tree_with(into: Path, revisions: dict[str, str]) -> Path:

@@ -20,7 +20,6 @@ from ledger_state import violations
 from ledgerguard import migrate, resources
 from ledgerguard.client import Ledger
 from ledgerguard.errors import DuplicateGatewayTransaction
-from releases import this_tree_with
 
 # A later release's revision that builds a unique index online on a table holding data, as 0010 of the chain
 # before the baseline built ledger.payments' one-payment-per-gateway-transaction index. The tests run it on a
@@ -66,19 +65,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     apply_frozen("{baseline}", ["triggers/ledger.entries__verify.sql"])
 '''
-
-
-@pytest.fixture
-def later_release(tmp_path, monkeypatch):
-    """later_release(source) -> this tree plus one revision on top of the head: used by `migrate` in this process
-    and by the CLI of that tree in its own (run_migrate)."""
-    def _with(source: str) -> Path:
-        baseline = str(resources.migrations_dir() / "versions" / f"{migrate.head()}_baseline.py")
-        tree = this_tree_with(tmp_path / "release", {"9000_later.py": source.format(head=migrate.head(), baseline=baseline)})
-        monkeypatch.setattr(resources, "migrations_dir", lambda: tree / "migrations")
-        monkeypatch.setenv("PYTHONPATH", str(tree / "src"))
-        return tree
-    return _with
 
 
 def run_migrate(dsn: str, *args: str, **env: str) -> subprocess.CompletedProcess:

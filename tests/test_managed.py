@@ -37,7 +37,7 @@ def _cli(dsn: str, *args: str) -> subprocess.CompletedProcess:
                           timeout=600)
 
 
-def test_the_master_user_of_a_managed_service_runs_the_first_migration(managed):
+def test_the_master_user_of_a_managed_service_runs_the_first_migration(managed, later_release):
     """It failed with `must be member of role "ledger_owner"` (ALTER DEFAULT PRIVILEGES FOR ROLE ledger_owner in
     0001): in PostgreSQL 15 the creator of a role is not its member. The migration makes it a ledger_migrator."""
     dsn = _database_of_master(managed, "payments")
@@ -57,11 +57,13 @@ def test_the_master_user_of_a_managed_service_runs_the_first_migration(managed):
         app.post_transaction("fund", "TRANSFER", [("card", "-5.00"), ("alice", "5.00")])
         assert app.wallet_balance("alice") == Decimal("5.00")
 
-    later = managed.dsn("payments", user="dba")  # only a member of ledger_migrator
-    down = _cli(later, "migrate", "--downgrade", "-1")
-    assert down.returncode == 0, down.stderr[-3000:]
+    later = managed.dsn("payments", user="dba")  # only a member of ledger_migrator, with the next release
+    baseline = migrate.head()
+    later_release()
     up = _cli(later, "migrate")
-    assert up.returncode == 0 and up.stdout.strip().endswith(f"-> {migrate.head()}"), up.stderr[-3000:]
+    assert up.returncode == 0 and up.stdout.strip() == f"revision {baseline} -> 9000", up.stderr[-3000:]
+    down = _cli(later, "migrate", "--downgrade", "-1")
+    assert down.returncode == 0 and down.stdout.strip() == f"revision 9000 -> {baseline}", down.stderr[-3000:]
 
 
 def test_the_master_user_applies_the_offline_sql_with_psql(managed, tmp_path):
