@@ -9,10 +9,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledgerguard import migrate
+from ledgerguard import migrate, revisions
 from ledgerguard.cluster import find_bindir
 from releases import CHAIN_BEFORE_THE_BASELINE, run_cli_at, tree_at
 from test_migrations import _schema_dump
+
+
+BASELINE = revisions.ordered_revisions()[0].revision
 
 
 @pytest.fixture(scope="module")
@@ -55,14 +58,18 @@ def test_a_ledger_at_the_end_of_the_chain_moves_to_the_baseline_with_nothing_cha
     schema, data = _schema_dump(old), _data_dump(old)
 
     lines: list[str] = []
-    assert migrate.gated_upgrade(old, report=lines.append) == migrate.head()
-    assert _versions(old) == [migrate.head()]
+    assert migrate.gated_upgrade(old, BASELINE, report=lines.append) == BASELINE  # found there, under the lock
+    assert _versions(old) == [BASELINE]
     assert _schema_dump(old) == schema and _data_dump(old) == data
 
-    migrate.upgrade(fresh)  # a fresh install: the baseline alone
+    migrate.upgrade(fresh, BASELINE)  # a fresh install: the baseline alone
     assert _schema_dump(fresh) == schema
     assert [line for line in lines if line.startswith("invariant gate")] == [
         "invariant gate: 0 finding(s) before the migration", "invariant gate: no new finding"]
+
+    migrate.upgrade(old)  # and on to the head, as a fresh install gets there
+    migrate.upgrade(fresh)
+    assert _versions(old) == [migrate.head()] and _schema_dump(old) == _schema_dump(fresh)
 
 
 def test_a_ledger_at_an_older_revision_is_refused_before_anything_runs(chain, empty_database):
@@ -84,11 +91,11 @@ def test_offline_sql_moves_a_ledger_at_the_end_of_the_chain_by_its_version_row(c
     old = empty_database()
     assert run_cli_at(chain, old, "migrate").returncode == 0
     schema = _schema_dump(old)
-    sql = migrate.offline_sql(start="0021")
-    assert "UPDATE public.alembic_version SET version_num = '0022' WHERE version_num = '0021';" in sql
+    sql = migrate.offline_sql(BASELINE, start="0021")
+    assert f"UPDATE public.alembic_version SET version_num = '{BASELINE}' WHERE version_num = '0021';" in sql
     assert "CREATE" not in sql
     script = tmp_path / "move.sql"
     script.write_text(sql)
     subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), old],
                    check=True, capture_output=True, text=True)
-    assert _versions(old) == [migrate.head()] and _schema_dump(old) == schema
+    assert _versions(old) == [BASELINE] and _schema_dump(old) == schema

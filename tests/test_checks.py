@@ -190,7 +190,7 @@ def test_duplicate_provider_refs_when_the_unique_index_is_missing(ledger, db):
 def test_provider_vs_internal_states_and_totals(ledger, db):
     failed = db.execute("SELECT id FROM ledger.payouts WHERE order_ref = 'order:3'").fetchone()[0]
     ledger.record_provider_event("acme", "vendor:2", "ev-late", 1, failed, "acme-3", "succeeded", "1.00", "USD")
-    assert findings(db, "provider_vs_internal") == [("MEDIUM", f"payout {failed}", Decimal("1.00")),
+    assert findings(db, "provider_vs_internal") == [("HIGH", f"payout {failed}", Decimal("1.00")),
                                                     ("MEDIUM", "payouts USD", Decimal("1.00"))]
     big = ledger.payout_once("order:4", "vendor:2", "40.00")[0]
     ledger.fail_payout(big, "bank rejected")

@@ -129,10 +129,12 @@ def test_two_concurrent_migrate_runs_serialize(empty_database):
     assert reports == [f"revision {migrate.head()} -> {migrate.head()}", f"revision base -> {migrate.head()}"]
 
 
-@pytest.mark.parametrize("message", ["a change"])
-def test_new_revision_refuses_when_nothing_changed(message):
+def test_new_revision_refuses_when_nothing_changed(tmp_path, monkeypatch):
+    tree = this_tree_with(tmp_path / "tree", {})  # never the checkout's own revisions
+    monkeypatch.setattr(resources, "sql_dir", lambda: tree / "sql")
+    monkeypatch.setattr(resources, "migrations_dir", lambda: tree / "migrations")
     with pytest.raises(SystemExit, match="nothing to freeze"):
-        revisions.new_revision(message)
+        revisions.new_revision("a change")
 
 
 def test_new_revision_drops_new_objects_on_downgrade():
@@ -167,8 +169,12 @@ def test_the_opt_in_schedule_puts_the_runbook_jobs_in_pg_cron():
         assert _alembic("upgrade", "head", dsn=dsn).returncode == 0 and migrate.current(dsn, migrate.SCHEDULE) is None
         assert _alembic("upgrade", "schedule@head", dsn=dsn).returncode == 0
         assert migrate.current(dsn, migrate.SCHEDULE) == "s002" and migrate.current(dsn) == migrate.head()
-        down = _alembic("downgrade", "-1", dsn=dsn)
-        assert down.returncode == 0 and "ambiguous" not in down.stderr, down.stderr[-2000:]
+        if _previous() is not None:  # a plain -1 steps down the ledger's line, the schedule stays
+            down = _alembic("downgrade", "-1", dsn=dsn)
+            assert down.returncode == 0 and "ambiguous" not in down.stderr, down.stderr[-2000:]
+            assert migrate.current(dsn) == _previous() and migrate.current(dsn, migrate.SCHEDULE) == "s002"
+        removed = _alembic("downgrade", "base", dsn=dsn)  # the schedule first: it depends on the baseline
+        assert removed.returncode == 0 and "ambiguous" not in removed.stderr, removed.stderr[-2000:]
         assert _version(dsn) == [] and sorted(_our_leftovers(dsn)) == ALEMBIC_ONLY
         migrate.upgrade(dsn)
         migrate.upgrade(dsn, migrate.SCHEDULE)
@@ -216,16 +222,28 @@ def test_plain_alembic_upgrades_head_downgrades_one_and_upgrades_again(empty_dat
         conn.execute("SELECT ledger.create_wallet('card', 'EXTERNAL', 'USD', true), ledger.create_wallet('alice', 'USER', 'USD')")
         conn.execute("""SELECT ledger.post_transaction('fund', 'TRANSFER',
                         '[{"wallet": "card", "amount": "-5.00"}, {"wallet": "alice", "amount": "5.00"}]')""")
-    kept = _alembic("downgrade", "-1", dsn=dsn)
+    down = _alembic("downgrade", "-1", dsn=dsn)  # one step down the ledger's line (to nothing from the baseline)
+    if _previous() is None:
+        assert down.returncode != 0 and 'refusing to remove the ledger of database' in down.stderr, down.stderr[-2000:]
+    else:
+        assert down.returncode == 0 and _version(dsn) == [_previous()], down.stderr[-2000:]
+        assert _alembic("upgrade", "head", dsn=dsn).returncode == 0
+    kept = _alembic("downgrade", "base", dsn=dsn)
     assert kept.returncode != 0 and 'refusing to remove the ledger of database' in kept.stderr, kept.stderr[-2000:]
-    assert _version(dsn) == [migrate.head()] and _balance(dsn, "alice") == Decimal("5.00")
-    down = _alembic("-x", "drop_data=yes", "downgrade", "-1", dsn=dsn)
-    assert down.returncode == 0, down.stderr[-2000:]
+    assert _version(dsn) in ([migrate.head()], [_previous()]) and _balance(dsn, "alice") == Decimal("5.00")
+    removed = _alembic("-x", "drop_data=yes", "downgrade", "base", dsn=dsn)
+    assert removed.returncode == 0, removed.stderr[-2000:]
     assert _version(dsn) == [] and sorted(_our_leftovers(dsn)) == ALEMBIC_ONLY
     again = _alembic("upgrade", "head", dsn=dsn)
     assert again.returncode == 0 and _version(dsn) == [migrate.head()], again.stderr[-2000:]
     heads = _alembic("heads")
     assert f"{migrate.head()} (ledger)" in heads.stdout and "s002 (schedule) (head)" in heads.stdout, heads.stdout
+
+
+def _previous() -> str | None:
+    """The ledger revision before the head; None when the head is the baseline."""
+    ordered = revisions.ordered_revisions()
+    return ordered[-2].revision if len(ordered) > 1 else None
 
 
 def _balance(dsn: str, wallet: str) -> Decimal:
@@ -250,30 +268,33 @@ def test_plain_alembic_offline_sql_builds_a_ledger_doctor_accepts(empty_database
     ini = tmp_path / "alembic.ini"  # a DBA's own ini: the DSN in sqlalchemy.url, no environment
     url = dsn.replace("postgresql://", "postgresql+psycopg://", 1)  # as SQLAlchemy spells it, with its driver
     ini.write_text(f"[alembic]\nscript_location = {ROOT / 'migrations'}\nsqlalchemy.url = {url}\n")
-    down = _alembic("downgrade", "-1", ini=ini)
-    assert down.returncode == 0 and _version(dsn) == [], down.stderr[-2000:]
+    down = _alembic("downgrade", "-1", ini=ini)  # an empty ledger: from the baseline, to nothing
+    assert down.returncode == 0 and _version(dsn) == ([_previous()] if _previous() else []), down.stderr[-2000:]
     up = _alembic("upgrade", "head", ini=ini)
     assert up.returncode == 0 and _version(dsn) == [migrate.head()], up.stderr[-2000:]
 
 
 def test_the_release_revision_is_regenerated_while_unreleased_and_keeps_its_hand_written_table_changes(
         tmp_path, monkeypatch, empty_database):
-    """One revision per release: after the released baseline a change makes 0023; the next change regenerates
-    0023 (never 0024) with both; a changed table gets changes/ files written by hand, which survive regeneration;
+    """One revision per release: after a released head a change makes the next revision; the next change
+    regenerates that one (never one more) with both; a changed table gets changes/ files written by hand, which survive regeneration;
     the regenerated revision migrates a database to what sql/ builds."""
     tree = this_tree_with(tmp_path / "tree", {})
     monkeypatch.setattr(resources, "sql_dir", lambda: tree / "sql")
     monkeypatch.setattr(resources, "migrations_dir", lambda: tree / "migrations")
+    released = revisions.ordered_revisions()[-1]  # in the copy, the head is released: the change starts the next
+    released.path.write_text(released.path.read_text().replace("RELEASED = None", 'RELEASED = "9.9.9"'))
+    released, following = released.revision, f"{int(released.revision) + 1:04d}"
     balance = tree / "sql" / "functions" / "ledger.wallet_balance.sql"
     balance.write_text(balance.read_text().replace("Stored balance of a wallet", "The stored balance of a wallet"))
     first = revisions.new_revision("the release after the baseline")
-    assert first.name.startswith("0023_") and revisions.changed_files() == []
+    assert first.name.startswith(f"{following}_") and revisions.changed_files() == []
 
     requests = tree / "sql" / "tables" / "ledger.reversal_requests.sql"
     last_column = "    reversal_transaction_id bigint REFERENCES ledger.transactions (id),\n"  # ADD COLUMN appends
     requests.write_text(requests.read_text().replace(last_column, last_column + "    note text,\n"))
     second = revisions.new_revision("the release after the baseline")
-    assert second == first and [r.revision for r in revisions.ordered_revisions()][-2:] == ["0022", "0023"]
+    assert second == first and [r.revision for r in revisions.ordered_revisions()][-2:] == [released, following]
     changes = second.with_suffix("") / "changes"
     assert sorted(p.name for p in changes.iterdir()) == ["ledger.reversal_requests.down.sql", "ledger.reversal_requests.sql"]
     (changes / "ledger.reversal_requests.sql").write_text("ALTER TABLE ledger.reversal_requests ADD COLUMN note text;\n")
@@ -287,8 +308,8 @@ def test_the_release_revision_is_regenerated_while_unreleased_and_keeps_its_hand
     migrated, built = empty_database(), empty_database()
     migrate.upgrade(migrated)
     deploy.build_from_sql(built)
-    assert migrate.current(migrated) == "0023" and _schema_dump(migrated) == _schema_dump(built)
-    migrate.downgrade(migrated, "0022")
+    assert migrate.current(migrated) == following and _schema_dump(migrated) == _schema_dump(built)
+    migrate.downgrade(migrated, released)
     with psycopg.connect(migrated) as conn:
         assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'reversal_requests'"
                             " AND column_name = 'note'").fetchone()[0] == 0

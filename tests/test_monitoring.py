@@ -83,7 +83,7 @@ def test_the_ledger_delta_alert_reads_one_currencys_totals_not_the_sum_of_the_fi
     assert 'ledgerguard_provider_delta{currency="USD",window="all"} 30.00' in export.splitlines(), export
     # the payout is counted once, with its money once: the totals are the delta series alone
     assert 'ledgerguard_check_amount{check="provider_vs_internal",window="all"} 30.00' in export.splitlines(), export
-    assert 'ledgerguard_check_findings{check="provider_vs_internal",severity="MEDIUM",window="all"} 1' in export.splitlines()
+    assert 'ledgerguard_check_findings{check="provider_vs_internal",severity="HIGH",window="all"} 1' in export.splitlines()
     _assert_alerts(export, tmp_path, [{"eval_time": "5m", "alertname": "LedgerguardProviderLedgerDelta", "exp_alerts": []}])
     mismatch = {"exp_labels": {"severity": "warning", "instance": "db1"}, "exp_annotations": {
         "summary": "1 payout(s) whose provider state differs from the ledger's for 30 minutes"}}

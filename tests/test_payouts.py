@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from conftest import run_parallel
 from ledger_state import violations
+from ledgerguard import errors
 from ledgerguard.client import Ledger
 
 ROUNDS = 200
@@ -387,3 +388,40 @@ def test_every_wait_of_a_payout_is_bounded_by_the_lock_wait(held, vendors, conne
     assert busy.value.sqlstate == "LG206" and time.monotonic() - started < 5
     holder.rollback()
     assert connect("lg_app").execute("SELECT created FROM ledger.payout_once(%s, 'vendor:1', 1.00)", (order,)).fetchone()[0]
+
+
+def test_an_order_the_provider_reports_paid_after_the_ledger_failed_it_is_never_paid_again(vendors, db):
+    """Found by the review of issue 18: the ledger failed a payout (bank rejected), the provider then reported it
+    succeeded, and a retry paid the order a second time; no alert called it a payout anomaly. The retry is refused
+    (LG208, nothing written) while the provider's latest word is "paid", the check calls the payout HIGH, and the
+    provider's later failure report lets the order be paid again."""
+    first = vendors.payout_once("order:P", "vendor:1", "27.00")[0]
+    vendors.fail_payout(first, "bank rejected")
+    assert _record(vendors, *_event(first, "p-1", 1, "succeeded", "27.00", "acme-tx-1")) == "APPLIED"
+    before = db.execute("SELECT count(*) FROM ledger.payouts").fetchone()[0], vendors.wallet_balance("vendor:1")
+    db.rollback()
+    with pytest.raises(errors.PaidByProvider, match="order order:P may be paid already") as refused:
+        vendors.payout_once("order:P", "vendor:1", "27.00", "RETRY")
+    assert f"Payout {first} of 27.00 USD is FAILED in the ledger" in refused.value.detail
+    assert (db.execute("SELECT count(*) FROM ledger.payouts").fetchone()[0], vendors.wallet_balance("vendor:1")) == before
+    db.rollback()
+    assert db.execute("SELECT severity FROM ledger_check.provider_vs_internal(NULL) WHERE subject = %s",
+                      (f"payout {first}",)).fetchone() == ("HIGH",)
+    db.rollback()
+
+    assert _record(vendors, *_event(first, "p-2", 2, "failed", "27.00", "acme-tx-1")) == "APPLIED"
+    second, created, _ = vendors.payout_once("order:P", "vendor:1", "27.00", "RETRY")
+    assert created and second != first and vendors.wallet_balance("vendor:1") == Decimal("100000.00") - Decimal("27.00")
+
+
+def test_the_settlement_batch_skips_an_order_the_provider_reports_paid_and_pays_the_rest(vendors, db):
+    vendors.create_wallet("buyer", "USER", "USD")
+    vendors.post_transaction("fund-buyer", "TRANSFER", [("card", "-500.00"), ("buyer", "500.00")])
+    for order in ("order:B1", "order:B2"):
+        vendors.capture_payment(vendors.create_payment(f"pay-{order}", order, "buyer", "vendor:1", "50.00", "USD", "5.00", "PREPAID"))
+    paid = vendors.payout_once("order:B1", "vendor:1", "45.00")[0]
+    vendors.fail_payout(paid, "bank rejected")
+    assert _record(vendors, *_event(paid, "b-1", 1, "succeeded", "45.00", "acme-b1")) == "APPLIED"
+    db.execute("SELECT ledger.run_settlement_batch(current_date)")
+    assert db.execute("SELECT order_ref, sqlstate FROM ledger.settlement_batch_refusals").fetchall() == [("order:B1", "LG208")]
+    assert live_payouts(db, "order:B1") == 0 and live_payouts(db, "order:B2") == 1

@@ -15,7 +15,9 @@ AS $$
         SELECT p.id, p.order_ref, p.currency, p.status, p.provider_amount, l.state, l.amount AS provider_reported
           FROM latest AS l JOIN ledger.payouts AS p ON p.id = l.payout_id
     )
-    SELECT 'provider_vs_internal', 'MEDIUM', 'payout ' || c.id,
+    SELECT 'provider_vs_internal',
+           -- paid by the provider, failed by the ledger: the beneficiary's wallet holds money it also received
+           CASE WHEN c.state = 'succeeded' THEN 'HIGH' ELSE 'MEDIUM' END, 'payout ' || c.id,
            CASE WHEN c.state = 'succeeded' THEN c.provider_reported ELSE c.provider_amount END,
            jsonb_build_object('payout_id', c.id, 'order_ref', c.order_ref, 'internal_status', c.status,
                               'provider_state', c.state, 'provider_amount', c.provider_reported),
@@ -36,6 +38,6 @@ AS $$
               FROM compared AS c GROUP BY c.currency) AS t
      WHERE t.provider_total <> t.internal_total
 $$;
-COMMENT ON FUNCTION ledger_check.provider_vs_internal(interval) IS 'Ledger-desync postmortem, the ledger_delta alert: payouts whose latest provider state disagrees with ours (MEDIUM), and provider-reported vs internal completed totals per currency over the window (HIGH from check.provider_delta_high).';
+COMMENT ON FUNCTION ledger_check.provider_vs_internal(interval) IS 'Ledger-desync postmortem, the ledger_delta alert: payouts whose latest provider state disagrees with ours (MEDIUM; HIGH when the provider reports paid a payout the ledger failed), and provider-reported vs internal completed totals per currency over the window (HIGH from check.provider_delta_high).';
 REVOKE ALL ON FUNCTION ledger_check.provider_vs_internal(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger_check.provider_vs_internal(interval) TO ledger_oncall, ledger_auditor;

@@ -77,6 +77,21 @@ BEGIN
             v_created := false;
             v_status := v_existing.status;
         ELSE
+            -- An earlier payout the ledger failed but the provider last reported paid: the order may be paid
+            -- already, and a new payout would pay it twice. Its money went back to the beneficiary when it
+            -- failed; only the provider knows which is true.
+            SELECT * INTO v_existing FROM ledger.payouts AS p
+             WHERE p.order_ref = p_order_ref AND p.provider_state = 'succeeded' AND p.status IN ('FAILED', 'CANCELLED')
+             LIMIT 1;
+            IF FOUND THEN
+                RAISE EXCEPTION 'order % may be paid already: the provider reports payout % succeeded, which the ledger %',
+                                p_order_ref, v_existing.id, lower(v_existing.status)
+                    USING ERRCODE = 'LG208',
+                          DETAIL = format('Payout %s of %s %s is %s in the ledger (its money went back to %s), but the provider''s latest report on it is succeeded (ref %s); nothing was written.',
+                                          v_existing.id, v_existing.amount, v_existing.currency, v_existing.status, v_existing.merchant_ref,
+                                          coalesce(v_existing.provider_ref, 'none')),
+                          HINT = 'Ask the provider. Its later report that the payout failed lets the order be paid again; ledger_check.provider_vs_internal lists the payout meanwhile.';
+            END IF;
             INSERT INTO ledger.payout_accounts AS a (wallet_id) VALUES (v_wallet.id) ON CONFLICT (wallet_id) DO NOTHING;
             SELECT * INTO STRICT v_account FROM ledger.payout_accounts AS a WHERE a.wallet_id = v_wallet.id;
 
@@ -114,6 +129,6 @@ BEGIN
     RETURN QUERY SELECT v_id, v_created, v_status;
 END
 $$;
-COMMENT ON FUNCTION ledger.payout_once(text, text, numeric, text) IS 'Pays an order out at most once: concurrent callers for one order get the one live payout (created = false for all but one), at every isolation level; the beneficiary is debited into PAYOUTS_IN_TRANSIT. The payout account is opened on first use; SUSPENDED: LG201. Errors: LG001 LG002 LG003 LG006 LG008 LG010 LG015 LG108 LG207 (not a beneficiary), LG206 and 40001 (retry).';
+COMMENT ON FUNCTION ledger.payout_once(text, text, numeric, text) IS 'Pays an order out at most once: concurrent callers for one order get the one live payout (created = false for all but one), at every isolation level; the beneficiary is debited into PAYOUTS_IN_TRANSIT. The payout account is opened on first use; SUSPENDED: LG201. Errors: LG001 LG002 LG003 LG006 LG008 LG010 LG015 LG108 LG207 (not a beneficiary), LG208 (the provider reports an earlier payout of the order paid), LG206 and 40001 (retry).';
 REVOKE ALL ON FUNCTION ledger.payout_once(text, text, numeric, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.payout_once(text, text, numeric, text) TO ledger_app;

@@ -44,7 +44,7 @@ BEGIN
         BEGIN
             SELECT * INTO v_payout FROM ledger.payout_once(v_order.order_ref, v_order.payee, v_order.amount, 'BATCH');
         EXCEPTION WHEN SQLSTATE 'LG008' OR SQLSTATE 'LG009' OR SQLSTATE 'LG010' OR SQLSTATE 'LG201'
-                    OR SQLSTATE 'LG206' OR SQLSTATE 'LG207' THEN
+                    OR SQLSTATE 'LG206' OR SQLSTATE 'LG207' OR SQLSTATE 'LG208' THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_message = MESSAGE_TEXT;
             INSERT INTO ledger.settlement_batch_refusals (batch_id, order_ref, sqlstate, reason)
             VALUES (v_batch, v_order.order_ref, v_state, left(v_message, 500))
@@ -71,6 +71,6 @@ BEGIN
     RETURN v_batch;
 END
 $$;
-COMMENT ON FUNCTION ledger.run_settlement_batch(date) IS 'The nightly settlement: pays every order captured on p_run_date (UTC), net of fee and refunds, through ledger.payout_once (source BATCH), and records the batch and each order with created true/false. Running it again pays nothing twice. Frozen wallets and suspended payout accounts are skipped (their orders wait for a later run); an order the ledger refuses to pay (LG008 LG009 LG010 LG201 LG206 LG207) is recorded with its reason in ledger.settlement_batch_refusals and the rest are paid (ledger_check.settlement_refusals).';
+COMMENT ON FUNCTION ledger.run_settlement_batch(date) IS 'The nightly settlement: pays every order captured on p_run_date (UTC), net of fee and refunds, through ledger.payout_once (source BATCH), and records the batch and each order with created true/false. Running it again pays nothing twice. Frozen wallets and suspended payout accounts are skipped (their orders wait for a later run); an order the ledger refuses to pay (LG008 LG009 LG010 LG201 LG206 LG207 LG208) is recorded with its reason in ledger.settlement_batch_refusals and the rest are paid (ledger_check.settlement_refusals).';
 REVOKE ALL ON FUNCTION ledger.run_settlement_batch(date) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION ledger.run_settlement_batch(date) TO ledger_app;

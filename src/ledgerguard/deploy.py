@@ -14,6 +14,7 @@ Guarantees:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -72,9 +73,17 @@ def frozen_dir(revision_file: str) -> Path:
 
 
 def apply_frozen(revision_file: str, files: list[str]) -> None:
-    """Run frozen copies stored beside a revision (inside Alembic's op context)."""
+    """Run frozen copies stored beside a revision (inside Alembic's op context); a hand-written changes/ file of
+    table changes runs through ledgerguard.online.apply_changes, which builds its indexes online."""
+    from ledgerguard.online import apply_changes
+
     folder = frozen_dir(revision_file)
-    execute_batches(script((rel, (folder / rel).read_text()) for rel in files))
+    for is_change, group in itertools.groupby(files, key=lambda rel: rel.startswith("changes/")):
+        if is_change:
+            for rel in group:
+                apply_changes((folder / rel).read_text())
+        else:
+            execute_batches(script((rel, (folder / rel).read_text()) for rel in group))
 
 
 def restore_frozen(revision_file: str, restore: dict[str, str]) -> None:

@@ -91,6 +91,8 @@ REGISTRY: tuple[Code, ...] = (
          "Retry the call with the same arguments: it returns the payout the other call made, or makes it. ledger_check.lock_waits shows who holds the lock."),
     Code("LG207", "InvalidBeneficiary", "A payout names a wallet that cannot receive one: a system wallet (PLATFORM, SUSPENSE, PROVIDER kinds, the reserved codes) or a wallet allowed to go negative.",
          "Pay out to the wallet of the merchant, vendor, courier or user that earned the money."),
+    Code("LG208", "PaidByProvider", "The provider's latest report on an earlier payout of the order, which the ledger failed or cancelled, is succeeded: a new payout would pay the order twice.",
+         "Ask the provider; its later report that the payout failed lets the order be paid again."),
     Code("LG301", "TicketRequired", "An on-call procedure was called without a ticket or a reason.",
          "Pass the incident ticket and the reason; both go to the audit log."),
     Code("LG302", "AlreadyInState", "The on-call action would change nothing: the wallet is already frozen / not frozen, payouts already suspended / active.",

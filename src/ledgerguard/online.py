@@ -23,6 +23,7 @@ Offline (``migrate --sql``) the same steps are printed as SQL for a DBA.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -65,12 +66,55 @@ class OnlineIndex:
         return (f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {self.name} ON {self.table}"
                 f"{'' if self.using == 'btree' else ' USING ' + self.using} ({self.columns}) WHERE {self.where}")
 
+    @classmethod
+    def parse(cls, statement: str) -> OnlineIndex | None:
+        """The index of a `CREATE [UNIQUE] INDEX CONCURRENTLY name ON schema.table [USING m] (key) [WHERE p];`
+        line of a revision's changes/ file, else None."""
+        match = _CREATE_ONLINE.fullmatch(statement.strip())
+        if not match:
+            return None
+        unique, name, table, using, columns, where = match.groups()
+        return cls(name=name, table=table, columns=columns, where=where or "true", unique=bool(unique),
+                   using=(using or "btree").lower(),
+                   remedy="Remove the duplicates the pre-flight lists, then run the migration again.")
+
     def duplicates_sql(self) -> str:
         return (f"SELECT {self.columns}, count(*) FROM {self.table} WHERE {self.where}"
                 f" GROUP BY {self.columns} HAVING count(*) > 1")
 
     def drop_sql(self) -> str:
         return f"DROP INDEX CONCURRENTLY IF EXISTS {self.schema}.{self.name}"
+
+
+_CREATE_ONLINE = re.compile(r"CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(\w+)\s+ON\s+([\w.]+)(?:\s+USING\s+(\w+))?"
+                            r"\s*\((.+?)\)(?:\s+WHERE\s+(.+?))?\s*;", re.I | re.S)
+_DROP_ONLINE = re.compile(r"DROP\s+INDEX\s+CONCURRENTLY\s+(?:IF\s+EXISTS\s+)?[\w.]+\s*;", re.I)
+
+
+def apply_changes(text: str) -> None:
+    """Inside a revision: run a hand-written changes/ file of table changes as ledger_owner. A statement on a line
+    of its own that builds an index CONCURRENTLY is built as build_index builds it (pre-flight, no INVALID
+    leftover, progress); one that drops an index CONCURRENTLY is dropped as drop_index does; the statements
+    between them run as they are, in the revision's transaction."""
+    pending: list[str] = []
+
+    def flush() -> None:
+        if any(line.strip() and not line.strip().startswith("--") for line in pending):
+            execute_batches([f"SET ROLE {OWNER_ROLE};", "\n".join(pending), "RESET ROLE;"])
+        pending.clear()
+
+    for line in text.splitlines():
+        index = OnlineIndex.parse(line)
+        dropped = _DROP_ONLINE.fullmatch(line.strip())
+        if index:
+            flush()
+            build_index(index)
+        elif dropped:
+            flush()
+            _outside_the_transaction(line.strip())
+        else:
+            pending.append(line)
+    flush()
 
 
 def to_stderr(line: str) -> None:
@@ -125,10 +169,15 @@ unique_index = build_index
 
 def drop_index(index: OnlineIndex) -> None:
     """Inside a revision's downgrade(): drop the index without blocking writes (DROP INDEX CONCURRENTLY)."""
+    _outside_the_transaction(f"{index.drop_sql()};")
+
+
+def _outside_the_transaction(statement: str) -> None:
+    """A statement that may not run in a transaction block (… CONCURRENTLY), as ledger_owner."""
     from alembic import op
 
     with op.get_context().autocommit_block():
-        execute_batches([f"SET ROLE {OWNER_ROLE};", f"{index.drop_sql()};", "RESET ROLE;"])
+        execute_batches([f"SET ROLE {OWNER_ROLE};", statement, "RESET ROLE;"])
 
 
 def _state(conn: psycopg.Connection, index: OnlineIndex) -> str | None:

@@ -97,21 +97,23 @@ def _literal(value: list | dict) -> str:
 def new_revision(message: str) -> Path:
     """Freeze what sql/ changed into the release's revision: a new one after a released head, the head itself
     regenerated while it is unreleased. Returns its .py file."""
+    if not changed_files():
+        raise SystemExit("sql/ equals the newest frozen copies: nothing to freeze")
     revisions = ordered_revisions()
     regenerate = bool(revisions) and revisions[-1].released is None
     before = revisions[:-1] if regenerate else revisions
     changed = changed_files(before)
-    if not changed:
-        raise SystemExit("sql/ equals the newest frozen copies: nothing to freeze")
     previous = before[-1] if before else None
     number = f"{int(previous.revision) + 1:04d}" if previous else "0001"
     slug = re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:40] or "change"
     versions = resources.migrations_dir() / "versions"
-    pyfile = versions / f"{number}_{slug}.py"
+    pyfile = revisions[-1].path if regenerate else versions / f"{number}_{slug}.py"  # a regenerated one keeps its name
     folder = pyfile.with_suffix("")
     written_by_hand: dict[str, str] = {}
-    if regenerate:  # the unreleased head goes; its hand-written table changes stay
+    described = f"{message}\n"
+    if regenerate:  # the unreleased head goes; its hand-written description and table changes stay
         head = revisions[-1]
+        described = head.path.read_text().split('"""', 2)[1].split("Revision ID:")[0].rstrip() + "\n"
         written_by_hand = {p.relative_to(head.folder).as_posix(): p.read_text()
                            for p in sorted((head.folder / "changes").glob("*.sql"))}
         shutil.rmtree(head.folder, ignore_errors=True)
@@ -143,7 +145,7 @@ def new_revision(message: str) -> Path:
             drops = drops_for(target.read_text()) + drops
 
     lines = [
-        f'"""{message}', "", f"Revision ID: {number}", f"Revises: {previous.revision if previous else ''}", '"""', "",
+        f'"""{described}', f"Revision ID: {number}", f"Revises: {previous.revision if previous else ''}", '"""', "",
         "from ledgerguard.deploy import apply_frozen, execute_batches, restore_frozen", "",
         f"revision = {number!r}", f"down_revision = {previous.revision if previous else None!r}",
         "branch_labels = None", "depends_on = None",

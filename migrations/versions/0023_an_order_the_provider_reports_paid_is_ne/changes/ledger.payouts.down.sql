@@ -1,0 +1,1 @@
+DROP INDEX CONCURRENTLY IF EXISTS ledger.payouts_paid_by_provider_after_failure;
