@@ -22,6 +22,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from ledgerguard.db import MIGRATION_LOCK, PoolerRefused, direct_connection_only, libpq_dsn, sqlalchemy_url
+from ledgerguard.migrate import require_a_migrating_login
 
 config = context.config
 dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
@@ -60,6 +61,8 @@ def run_migrations_online() -> None:
         direct_connection_only(dsn)
     except PoolerRefused as refused:
         raise SystemExit(f"ledgerguard: {refused}") from None
+    if getattr(context._proxy.context_opts.get("fn"), "__name__", "") in ("upgrade", "downgrade"):
+        require_a_migrating_login(dsn)  # even with nothing pending: a deploy job run as the wrong login fails today
     engine = create_engine(sqlalchemy_url(dsn), poolclass=pool.NullPool)
     with engine.connect() as connection:
         # Poll, not wait: a session blocked in pg_advisory_lock holds a
@@ -143,18 +146,36 @@ def plain_targets_mean_the_ledger() -> None:
     opts, script = environment.context_opts, environment.script
     step, target = getattr(opts.get("fn"), "__name__", ""), opts.get("destination_rev")
     if step == "upgrade" and target == "head":
-        opts["destination_rev"] = LEDGER_HEAD
-        opts["fn"] = lambda rev, _context: script._upgrade_revs(LEDGER_HEAD, rev)
+        def upgrade(rev, _context):  # named as Alembic's own: what this run does is read from the name
+            return script._upgrade_revs(LEDGER_HEAD, rev)
+        opts["destination_rev"], opts["fn"] = LEDGER_HEAD, upgrade
     elif step == "downgrade" and isinstance(target, str) and re.fullmatch(r"-\d+", target):
         ledger_target = f"{LEDGER}@{target}"
-        opts["destination_rev"] = ledger_target
-        opts["fn"] = lambda rev, _context: script._downgrade_revs(ledger_target, rev)
+
+        def downgrade(rev, _context):
+            return script._downgrade_revs(ledger_target, rev)
+        opts["destination_rev"], opts["fn"] = ledger_target, downgrade
+
+
+def in_one_line(run) -> None:
+    """Plain `alembic`, as a DBA runs it: a database error (no connection, a login without the role) is one line
+    and exit 1, not Alembic's traceback. Under `ledgerguard migrate` (config.attributes["ledgerguard"]) errors
+    pass through: it retries a lock timeout and words the rest itself."""
+    if config.attributes.get("ledgerguard"):
+        run()
+        return
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        run()
+    except (DBAPIError, psycopg.Error) as error:
+        cause = getattr(error, "orig", None) or error
+        primary = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).strip().splitlines()[0]
+        raise SystemExit(f"ledgerguard: {primary}") from None
 
 
 LEDGER = "ledger"
 LEDGER_HEAD = f"{LEDGER}@head"
 plain_targets_mean_the_ledger()
-if context.is_offline_mode():
-    run_migrations_offline()
-else:
-    run_migrations_online()
+in_one_line(run_migrations_offline if context.is_offline_mode() else run_migrations_online)

@@ -194,14 +194,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
             terminalreporter.write_line(f"{outcome}  {count:4d}")
 
 
-# A later release's revision that changes nothing but a comment: what a DBA's next `migrate` applies.
-NEXT_RELEASE = '''"""A later release: a comment of the ledger schema, and back."""
-from ledgerguard.deploy import execute_batches
+def revision_on_top(doc: str, body: str, revision: str = "9000") -> str:
+    """The source of a revision on top of the ledger's head, as a later release ships one: `body` holds its
+    imports, upgrade() and downgrade(); {head} (and {baseline}, {comment}) are filled in by later_release."""
+    return (f'"""{doc}"""\n\nrevision = "{revision}"\ndown_revision = "{{head}}"\nbranch_labels = None\n'
+            f"depends_on = None\n\n" + body)
 
-revision = "9000"
-down_revision = "{head}"
-branch_labels = None
-depends_on = None
+
+# A later release's revision that changes nothing but a comment: what a DBA's next `migrate` applies.
+NEXT_RELEASE = revision_on_top("A later release: a comment of the ledger schema, and back.", '''
+from ledgerguard.deploy import execute_batches
 
 
 def upgrade() -> None:
@@ -210,7 +212,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     execute_batches(["SET ROLE ledger_owner;", "COMMENT ON SCHEMA ledger IS {comment!r};", "RESET ROLE;"])
-'''
+''')
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from pathlib import Path
 
 import psycopg
@@ -11,7 +13,7 @@ import pytest
 
 from ledgerguard import migrate, revisions
 from ledgerguard.cluster import find_bindir
-from releases import CHAIN_BEFORE_THE_BASELINE, run_cli_at, tree_at
+from releases import CHAIN_BEFORE_THE_BASELINE, ROOT, run_cli_at, tree_at
 from test_migrations import _schema_dump
 
 
@@ -70,6 +72,15 @@ def test_a_ledger_at_the_end_of_the_chain_moves_to_the_baseline_with_nothing_cha
     migrate.upgrade(old)  # and on to the head, as a fresh install gets there
     migrate.upgrade(fresh)
     assert _versions(old) == [migrate.head()] and _schema_dump(old) == _schema_dump(fresh)
+
+
+def test_plain_alembic_upgrade_head_moves_a_ledger_at_the_end_of_the_chain(chain, empty_database):
+    old = empty_database()
+    assert run_cli_at(chain, old, "migrate").returncode == 0
+    moved = subprocess.run([sys.executable, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"],
+                           env={**os.environ, "LEDGERGUARD_DSN": old}, capture_output=True, text=True, timeout=600)
+    assert moved.returncode == 0, moved.stderr[-2000:]
+    assert _versions(old) == [migrate.head()]
 
 
 def test_a_ledger_at_an_older_revision_is_refused_before_anything_runs(chain, empty_database):

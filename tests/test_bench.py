@@ -88,8 +88,9 @@ def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_
     """The floor calibration prices the data model: the same indexes and CHECKs, the same rows, no guard."""
     db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
     db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
-    shape = """SELECT array_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '') ORDER BY 1),
-                      (SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY 1) FROM pg_constraint AS c
+    shape = """SELECT array_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')
+                                ORDER BY regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')),
+                      (SELECT array_agg(pg_get_constraintdef(c.oid) ORDER BY pg_get_constraintdef(c.oid)) FROM pg_constraint AS c
                         WHERE c.conrelid = %s::regclass AND c.contype = 'c')
                  FROM pg_index AS i WHERE i.indrelid = %s::regclass"""
     for ledger_table, floor_table in (("ledger.idempotency_keys", "bench.floor_keys"),

@@ -313,3 +313,12 @@ def test_the_release_revision_is_regenerated_while_unreleased_and_keeps_its_hand
     with psycopg.connect(migrated) as conn:
         assert conn.execute("SELECT count(*) FROM information_schema.columns WHERE table_name = 'reversal_requests'"
                             " AND column_name = 'note'").fetchone()[0] == 0
+
+
+def test_plain_alembic_says_why_it_could_not_run_in_one_line(dsn):
+    unreachable = _alembic("current", dsn="postgresql://nobody@127.0.0.1:1/ledger")
+    assert unreachable.returncode == 1 and "Traceback" not in unreachable.stderr, unreachable.stderr[-2000:]
+    assert unreachable.stderr.strip().splitlines()[-1].startswith("ledgerguard: connection"), unreachable.stderr
+    denied = _alembic("upgrade", "head", dsn=psycopg.conninfo.make_conninfo(dsn, user="lg_auditor"))
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr, denied.stderr[-2000:]
+    assert "permission denied" in denied.stderr.strip().splitlines()[-1], denied.stderr

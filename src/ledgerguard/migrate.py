@@ -25,6 +25,7 @@ def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Conf
     cfg = Config(output_buffer=output) if output is not None else Config()
     cfg.set_main_option("script_location", str(resources.migrations_dir()))
     cfg.attributes["dsn"] = dsn
+    cfg.attributes["ledgerguard"] = True  # migrations/env.py: errors pass through to this module and the CLI
     return cfg
 
 
