@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from ledgerguard.bench import run_cli_at, tree_at  # noqa: F401  (the trees at other commits, shared with --ab)
+from devtools.refs import run_cli_at, tree_at  # noqa: F401  (the trees at other commits, shared with --ab)
 
 ROOT = Path(__file__).resolve().parents[1]
 

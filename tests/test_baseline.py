@@ -11,7 +11,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledgerguard import migrate, revisions
+from devtools import revisions
+from ledgerguard import migrate
 from ledgerguard.cluster import find_bindir
 from releases import CHAIN_BEFORE_THE_BASELINE, ROOT, run_cli_at, tree_at
 from test_migrations import _schema_dump

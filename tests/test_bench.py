@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
 
-from ledgerguard import bench, migrate
+import bench
+from ledgerguard import migrate
 from releases import CHAIN_BEFORE_THE_BASELINE
 
 
 def test_pgbench_runs_through_the_harness_with_percentiles(dsn, db):
-    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute(bench.SETUP_SQL.read_text())
     db.commit()
     tps, p50, p99, failed = bench.Bench(dsn).pgbench("SELECT bench.bare_posting();", clients=2, seconds=1)
     assert tps > 0 and 0 < p50 <= p99 and failed == 0
@@ -21,7 +21,7 @@ def test_pgbench_runs_through_the_harness_with_percentiles(dsn, db):
 
 
 def test_the_generated_ledger_is_one_every_check_finds_healthy(dsn, db):
-    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute(bench.SETUP_SQL.read_text())
     db.execute("SELECT bench.generate_ledger(30000)")
     db.commit()
     assert db.execute("SELECT count(*) FROM ledger.entries").fetchone()[0] == 30000
@@ -30,7 +30,7 @@ def test_the_generated_ledger_is_one_every_check_finds_healthy(dsn, db):
 
 
 def test_the_incremental_scenario_posts_new_work_and_checks_only_that(dsn, db):
-    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute(bench.SETUP_SQL.read_text())
     db.execute("SELECT bench.generate_ledger(30000)")
     db.commit()  # in flight during a run, the generated ledger (dated back 30 days) would be rechecked
     first = db.execute("SELECT since, findings FROM ledger_ops.record_incremental_check_run()").fetchone()
@@ -54,7 +54,7 @@ def test_the_table_marks_missed_targets():
 def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
     """A loader's batches are database transactions of their own (2,500 transfers in batches of 1,000: three)."""
     for _ in range(2):  # the setup runs again on a database it set up before (`bench --dsn`)
-        db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+        db.execute(bench.SETUP_SQL.read_text())
     db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
     db.commit()
     loader = connect()  # the application role, autocommit, as the benchmark's loader
@@ -69,7 +69,7 @@ def test_the_bulk_scenario_commits_each_batch(dsn, db, connect):
 
 def test_the_bulk_scenario_prices_each_form_against_the_bare_insert_and_its_floor(dsn, db):
     """One call and batches of 1,000, each beside the floor of the same form: the rows alone, committed the same way."""
-    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute(bench.SETUP_SQL.read_text())
     db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
     db.commit()
     harness = bench.Bench(dsn, echo=lambda line: None)
@@ -86,7 +86,7 @@ def test_the_bulk_scenario_prices_each_form_against_the_bare_insert_and_its_floo
 
 def test_the_floor_writes_the_rows_of_a_guarded_posting_into_tables_of_the_same_shape(dsn, db):
     """The floor calibration prices the data model: the same indexes and CHECKs, the same rows, no guard."""
-    db.execute(Path(bench.__file__).with_name("bench_setup.sql").read_text())
+    db.execute(bench.SETUP_SQL.read_text())
     db.execute("SELECT bench.prepare(1000, 1000, ARRAY[]::text[])")
     shape = """SELECT array_agg(regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')
                                 ORDER BY regexp_replace(pg_get_indexdef(i.indexrelid), '^.* USING ', '')),

@@ -13,7 +13,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from ledgerguard import deploy, migrate, resources, revisions
+from devtools import revisions
+from ledgerguard import deploy, migrate, resources
 from ledgerguard.cluster import EmbeddedCluster, find_bindir
 from ledgerguard.db import MIGRATION_LOCK
 from releases import this_tree_with

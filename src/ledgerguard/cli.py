@@ -253,7 +253,14 @@ def demo(ctx: click.Context) -> None:
 def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[str, ...],
           ab: tuple[str, str] | None, rounds: int) -> None:
     """Measure the guarded paths against a bare-insert baseline taken in the same run."""
-    from ledgerguard import bench as benchmark
+    from ledgerguard import resources
+
+    root = resources.checkout()
+    if root is None:
+        raise CheckError("ledgerguard bench: the benchmark is development tooling and runs from a source checkout "
+                         "(scripts/bench there); an installed ledgerguard does not carry it")
+    sys.path.insert(0, str(root))
+    import bench as benchmark
 
     if not ctx.obj["dsn"]:
         ctx.obj["cluster_settings"] = benchmark.BENCH_SETTINGS

@@ -11,13 +11,19 @@ from importlib import resources
 from pathlib import Path
 
 
+def checkout() -> Path | None:
+    """The source checkout this ledgerguard runs from (an editable install), None for an installed wheel. Only a
+    checkout has the development tooling: bench/ and devtools/."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "sql").is_dir() and (root / "migrations").is_dir() else None
+
+
 def _root() -> Path:
     shipped = Path(str(resources.files("ledgerguard"))) / "_shipped"
     if shipped.is_dir():
         return shipped
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / "sql").is_dir() and (checkout / "migrations").is_dir():
-        return checkout
+    if checkout() is not None:
+        return checkout()
     raise RuntimeError("ledgerguard is installed without its sql/ and migrations/ directories")
 
 

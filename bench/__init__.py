@@ -15,14 +15,12 @@ can beat the floor on the same machine.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -35,8 +33,9 @@ import psycopg
 from ledgerguard import migrate
 from ledgerguard.cluster import find_bindir
 
-THIS_TREE = "."  # as a git ref of --ab: this checkout as it is, uncommitted changes included
-CHECKOUT = Path(__file__).resolve().parents[2]
+from devtools.refs import THIS_TREE, run_cli_at, tree_at
+
+SETUP_SQL = Path(__file__).with_name("setup.sql")  # the benchmark's schema: bench.* tables, floor and workloads
 
 # Durable like production: a benchmark with fsync or synchronous_commit off
 # measures nothing a payments database would ever run.
@@ -124,7 +123,7 @@ class Bench:
         t0 = self.phase("migrating and creating 2,000 funded wallets, 16 fee currencies")
         migrate.upgrade(self.dsn)
         with self.conn() as conn:
-            conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
+            conn.execute(SETUP_SQL.read_text())
             conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
         self.echo(f"           done in {time.monotonic() - t0:.1f} s")
 
@@ -299,7 +298,7 @@ class Bench:
             t0 = self.phase(f"checks: generating a ledger of {size:,} entries over 30 days, in a database of its own")
             dsn = self.fresh_database(f"bench_checks_{size}")
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
+                conn.execute(SETUP_SQL.read_text())
                 conn.execute("SELECT bench.generate_ledger(%s)", (size,))
                 conn.execute("VACUUM ANALYZE ledger.entries")
                 conn.execute("VACUUM ANALYZE ledger.transactions")
@@ -381,7 +380,7 @@ class Bench:
             self.phase(f"A/B: database {arm} migrated by ledgerguard at {revision}, 2,000 funded wallets")
             dsn = self.fresh_database(f"bench_ab_{arm.lower()}", revision)
             with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(Path(__file__).with_name("bench_setup.sql").read_text())
+                conn.execute(SETUP_SQL.read_text())
                 conn.execute("SELECT bench.prepare(%s, %s, %s)", (PAYERS, PAYEES, SPREAD_CURRENCIES))
                 first = conn.execute("SELECT bench.payments(%s, false)", (rounds * seconds * 4000 + 1000,)).fetchone()[0]
                 conn.execute(f"CREATE SEQUENCE bench.ab_capture START {first}")
@@ -524,22 +523,3 @@ def fmt(value: float | None) -> str:
 def as_json(rows: list[Row]) -> str:
     return json.dumps({"machine": {"cores": os.cpu_count(), "python": sys.version.split()[0]},
                        "rows": [asdict(r) | {"verdict": r.verdict} for r in rows]}, indent=2) + "\n"
-
-
-# -- ledgerguard at another git commit: the arms of --ab, and the chain before the baseline in the tests -------
-
-
-def tree_at(ref: str, into: Path) -> Path:
-    """src/, sql/ and migrations/ of git `ref` of this checkout, written under `into`; `into` is returned."""
-    archive = subprocess.run(["git", "-C", str(CHECKOUT), "archive", "--format=tar", ref, "src", "sql", "migrations"],
-                             capture_output=True, check=True, timeout=120).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into
-
-
-def run_cli_at(tree: Path, dsn: str, *args: str) -> subprocess.CompletedProcess:
-    """`ledgerguard --dsn DSN ARGS` as the tree at that commit runs it: its code, its SQL, its revisions."""
-    env = {**os.environ, "PYTHONPATH": str(tree / "src")}
-    return subprocess.run([sys.executable, "-m", "ledgerguard", "--dsn", dsn, *args], env=env, cwd=tree,
-                          capture_output=True, text=True, timeout=900)
