@@ -299,7 +299,7 @@ def ticketed(command):
     return click.option("--ticket", required=True, help="Incident or change ticket (goes to the audit log).")(command)
 
 
-def run_procedure(ctx: click.Context, procedure: str, *args) -> None:
+def run_procedure(ctx: click.Context, procedure: str, **arguments) -> None:
     import json
 
     import psycopg
@@ -309,7 +309,7 @@ def run_procedure(ctx: click.Context, procedure: str, *args) -> None:
 
     try:
         with database(ctx) as dsn, one_line("ledger_oncall"), psycopg.connect(dsn, autocommit=True) as conn:
-            row = Ops(conn).audited(f"ledger_ops.{procedure}", *args)
+            row = Ops(conn).audited(f"ledger_ops.{procedure}", **arguments)
     except LedgerError as error:  # the procedure refused: exit 1 with its SQLSTATE, DETAIL and HINT
         raise click.ClickException(str(error)) from None
     for key in ("id", "action", "target", "ticket", "reason", "performed_by", "performed_at"):
@@ -329,7 +329,8 @@ def freeze(ctx, wallet, mode, until, ticket, reason):
     """Freeze a wallet (audited)."""
     from datetime import timezone
 
-    run_procedure(ctx, "freeze_wallet", wallet, reason, ticket, mode, until.replace(tzinfo=timezone.utc) if until else None)
+    run_procedure(ctx, "freeze_wallet", p_wallet=wallet, p_reason=reason, p_ticket=ticket, p_mode=mode,
+                  p_until=until.replace(tzinfo=timezone.utc) if until else None)
 
 
 @main.command()
@@ -338,7 +339,7 @@ def freeze(ctx, wallet, mode, until, ticket, reason):
 @click.pass_context
 def unfreeze(ctx, wallet, ticket, reason):
     """Lift a freeze (audited)."""
-    run_procedure(ctx, "unfreeze_wallet", wallet, reason, ticket)
+    run_procedure(ctx, "unfreeze_wallet", p_wallet=wallet, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(name="suspend-payouts")
@@ -347,7 +348,7 @@ def unfreeze(ctx, wallet, ticket, reason):
 @click.pass_context
 def suspend_payouts(ctx, beneficiary, ticket, reason):
     """Stop new payouts to a beneficiary wallet (audited)."""
-    run_procedure(ctx, "suspend_payouts", beneficiary, reason, ticket)
+    run_procedure(ctx, "suspend_payouts", p_beneficiary=beneficiary, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(name="resume-payouts")
@@ -356,7 +357,7 @@ def suspend_payouts(ctx, beneficiary, ticket, reason):
 @click.pass_context
 def resume_payouts(ctx, beneficiary, ticket, reason):
     """Let payouts to a beneficiary go out again (audited)."""
-    run_procedure(ctx, "resume_payouts", beneficiary, reason, ticket)
+    run_procedure(ctx, "resume_payouts", p_beneficiary=beneficiary, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(context_settings={"ignore_unknown_options": True})  # AMOUNT may be negative: -5.00 is no option
@@ -372,7 +373,7 @@ def adjust(ctx, wallet, amount, ticket, reason):
         value = Decimal(amount)
     except InvalidOperation:
         raise click.BadParameter(f"{amount!r} is not a decimal amount", param_hint="AMOUNT") from None
-    run_procedure(ctx, "post_adjustment", wallet, value, reason, ticket)
+    run_procedure(ctx, "post_adjustment", p_wallet=wallet, p_amount=value, p_reason=reason, p_ticket=ticket)
 
 
 @main.command()
@@ -381,7 +382,7 @@ def adjust(ctx, wallet, amount, ticket, reason):
 @click.pass_context
 def reverse(ctx, transaction_id, ticket, reason):
     """Post the mirror legs of a transaction, at most once (audited)."""
-    run_procedure(ctx, "reverse_transaction", transaction_id, reason, ticket)
+    run_procedure(ctx, "reverse_transaction", p_transaction_id=transaction_id, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(name="recover-payout")
@@ -390,7 +391,7 @@ def reverse(ctx, transaction_id, ticket, reason):
 @click.pass_context
 def recover_payout(ctx, order_ref, ticket, reason):
     """Duplicate payout of ORDER_REF: suspend payouts, compute the overpayment, recover it (audited)."""
-    run_procedure(ctx, "recover_duplicate_payout", order_ref, reason, ticket)
+    run_procedure(ctx, "recover_duplicate_payout", p_order_ref=order_ref, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(name="repair-balance")
@@ -399,7 +400,7 @@ def recover_payout(ctx, order_ref, ticket, reason):
 @click.pass_context
 def repair_balance(ctx, wallet, ticket, reason):
     """Repair a wallet whose stored balance differs from its entries (audited)."""
-    run_procedure(ctx, "repair_wallet_balance", wallet, reason, ticket)
+    run_procedure(ctx, "repair_wallet_balance", p_wallet=wallet, p_reason=reason, p_ticket=ticket)
 
 
 @main.command(name="kill-switch")
@@ -412,5 +413,5 @@ def kill_switch(ctx, scope, state, retry_after, ticket, reason):
     """Turn payments, refunds or payouts processing on or off (audited)."""
     from datetime import timezone
 
-    run_procedure(ctx, "set_kill_switch", scope, state == "on", reason, ticket,
-                  retry_after.replace(tzinfo=timezone.utc) if retry_after else None)
+    run_procedure(ctx, "set_kill_switch", p_scope=scope, p_enabled=state == "on", p_reason=reason, p_ticket=ticket,
+                  p_retry_after=retry_after.replace(tzinfo=timezone.utc) if retry_after else None)

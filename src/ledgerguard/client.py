@@ -22,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 
 import random
+import re
 import time
 
 import psycopg
@@ -80,15 +81,15 @@ class Ledger:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def call(self, function: str, *args: Any) -> Any:
-        """SELECT function(args…) and return the single value."""
-        placeholders = ", ".join(["%s"] * len(args))
-        return self._run(f"SELECT {function}({placeholders})", args)[0][0]
+    def call(self, function: str, *args: Any, **named: Any) -> Any:
+        """SELECT function(args…, p_name => value…) and return the single value."""
+        arguments, values = _arguments(args, named)
+        return self._run(f"SELECT {function}({arguments})", values)[0][0]
 
-    def rows(self, function: str, *args: Any) -> list[tuple]:
-        """SELECT * FROM function(args…)."""
-        placeholders = ", ".join(["%s"] * len(args))
-        return self._run(f"SELECT * FROM {function}({placeholders})", args)
+    def rows(self, function: str, *args: Any, **named: Any) -> list[tuple]:
+        """SELECT * FROM function(args…, p_name => value…)."""
+        arguments, values = _arguments(args, named)
+        return self._run(f"SELECT * FROM {function}({arguments})", values)
 
     def _run(self, sql: str, args: tuple) -> list[tuple]:
         attempt = 0
@@ -110,82 +111,98 @@ class Ledger:
     # -- wallets and postings ------------------------------------------------------
 
     def create_wallet(self, code: str, kind: str, currency: str, allow_negative: bool = False) -> int:
-        return self.call("ledger.create_wallet", code, kind, currency, allow_negative)
+        return self.call("ledger.create_wallet", p_code=code, p_kind=kind, p_currency=currency, p_allow_negative=allow_negative)
 
     def post_transaction(self, idempotency_key: str, kind: str, legs: Iterable[Leg],
                          reference: str | None = None) -> int:
-        return self.call("ledger.post_transaction", idempotency_key, kind, Jsonb(_legs(legs)), reference)
+        return self.call("ledger.post_transaction", p_idempotency_key=idempotency_key, p_kind=kind,
+                         p_legs=Jsonb(_legs(legs)), p_reference=reference)
 
     def wallet_balance(self, wallet: str) -> Decimal:
-        return self.call("ledger.wallet_balance", wallet)
+        return self.call("ledger.wallet_balance", p_wallet=wallet)
 
     # -- payments and refunds --------------------------------------------------------
 
     def create_payment(self, idempotency_key: str, order_ref: str, payer: str, payee: str,
                        amount: Decimal | int | str, currency: str, platform_fee: Decimal | int | str,
                        method: str) -> int:
-        return self.call("ledger.create_payment", idempotency_key, order_ref, payer, payee,
-                         Decimal(amount), currency, Decimal(platform_fee), method)
+        return self.call("ledger.create_payment", p_idempotency_key=idempotency_key, p_order_ref=order_ref, p_payer=payer,
+                         p_payee=payee, p_amount=Decimal(amount), p_currency=currency,
+                         p_platform_fee=Decimal(platform_fee), p_method=method)
 
     def authorize_payment(self, payment_id: int, gateway_txn_id: str | None = None) -> int:
-        return self.call("ledger.authorize_payment", payment_id, gateway_txn_id)
+        return self.call("ledger.authorize_payment", p_payment_id=payment_id, p_gateway_txn_id=gateway_txn_id)
 
     def capture_payment(self, payment_id: int, gateway_txn_id: str | None = None) -> int:
-        return self.call("ledger.capture_payment", payment_id, gateway_txn_id)
+        return self.call("ledger.capture_payment", p_payment_id=payment_id, p_gateway_txn_id=gateway_txn_id)
 
     def fail_payment(self, payment_id: int, reason: str) -> int:
-        return self.call("ledger.fail_payment", payment_id, reason)
+        return self.call("ledger.fail_payment", p_payment_id=payment_id, p_reason=reason)
 
     def request_refund(self, idempotency_key: str, payment_id: int, amount: Decimal | int | str,
                        refund_platform_fee: bool = False) -> int:
-        return self.call("ledger.request_refund", idempotency_key, payment_id, Decimal(amount), refund_platform_fee)
+        return self.call("ledger.request_refund", p_idempotency_key=idempotency_key, p_payment_id=payment_id,
+                         p_amount=Decimal(amount), p_refund_platform_fee=refund_platform_fee)
 
     def approve_refund(self, refund_id: int, approved_by: str) -> int:
-        return self.call("ledger.approve_refund", refund_id, approved_by)
+        return self.call("ledger.approve_refund", p_refund_id=refund_id, p_approved_by=approved_by)
 
     def process_refund(self, refund_id: int) -> int:
-        return self.call("ledger.process_refund", refund_id)
+        return self.call("ledger.process_refund", p_refund_id=refund_id)
 
     def fail_refund(self, refund_id: int, reason: str) -> int:
-        return self.call("ledger.fail_refund", refund_id, reason)
+        return self.call("ledger.fail_refund", p_refund_id=refund_id, p_reason=reason)
 
     def retry_advice(self, kind: str, id_: int) -> tuple[str, str]:
         """(action, reason): RETRY, ALREADY_DONE, WAIT or INVESTIGATE."""
-        return self.rows("ledger.retry_advice", kind, id_)[0]
+        return self.rows("ledger.retry_advice", p_kind=kind, p_id=id_)[0]
 
     # -- payouts -----------------------------------------------------------------------
 
     def payout_once(self, order_ref: str, beneficiary: str, amount: Decimal | int | str,
                     source: str = "MANUAL") -> tuple[int, bool, str]:
         """(payout_id, created, status): at most one live payout per order."""
-        return self.rows("ledger.payout_once", order_ref, beneficiary, Decimal(amount), source)[0]
+        return self.rows("ledger.payout_once", p_order_ref=order_ref, p_beneficiary=beneficiary,
+                         p_amount=Decimal(amount), p_source=source)[0]
 
     def complete_payout(self, payout_id: int, provider_ref: str) -> int:
-        return self.call("ledger.complete_payout", payout_id, provider_ref)
+        return self.call("ledger.complete_payout", p_payout_id=payout_id, p_provider_ref=provider_ref)
 
     def fail_payout(self, payout_id: int, reason: str) -> int:
-        return self.call("ledger.fail_payout", payout_id, reason)
+        return self.call("ledger.fail_payout", p_payout_id=payout_id, p_reason=reason)
 
     def run_settlement_batch(self, run_date: Any) -> int:
-        return self.call("ledger.run_settlement_batch", run_date)
+        return self.call("ledger.run_settlement_batch", p_run_date=run_date)
 
     def record_provider_event(self, provider: str, merchant_ref: str, source_event_id: str, event_seq: int,
                               payout_id: int, provider_ref: str | None, state: str, amount: Decimal | int | str,
                               currency: str, payload: Mapping[str, Any] | None = None) -> str:
         """APPLIED, DUPLICATE or STALE."""
-        return self.call("ledger.record_provider_event", provider, merchant_ref, source_event_id, event_seq, payout_id,
-                         provider_ref, state, Decimal(amount), currency, Jsonb(dict(payload or {})))
+        return self.call("ledger.record_provider_event", p_provider=provider, p_merchant_ref=merchant_ref,
+                         p_source_event_id=source_event_id, p_event_seq=event_seq, p_payout_id=payout_id,
+                         p_provider_ref=provider_ref, p_state=state, p_amount=Decimal(amount), p_currency=currency,
+                         p_payload=Jsonb(dict(payload or {})))
+
+
+def _arguments(args: tuple, named: Mapping[str, Any]) -> tuple[str, tuple]:
+    """The argument list of a call, positional first, then in named notation (p_wallet => %s): a named argument
+    cannot land in the wrong parameter when a function gains one."""
+    for name in named:
+        if not re.fullmatch(r"p_[a-z0-9_]+", name):
+            raise ValueError(f"{name!r} is not a parameter name of a ledger function (p_…)")
+    return ", ".join(["%s"] * len(args) + [f"{name} => %s" for name in named]), (*args, *named.values())
 
 
 class Ops(Ledger):
     """The audited on-call procedures (role ledger_oncall); each returns its audit row as a dict."""
 
-    def audited(self, function: str, *args: Any) -> dict[str, Any]:
-        placeholders = ", ".join(["%s"] * len(args))
+    def audited(self, function: str, *args: Any, **named: Any) -> dict[str, Any]:
+        arguments, values = _arguments(args, named)
         with translated_errors(), self.conn.cursor(row_factory=psycopg.rows.dict_row) as cur:
             # never prepared on the server: on-call runs through the same pooler as everyone
-            return cur.execute(f"SELECT * FROM {function}({placeholders})", args, prepare=False).fetchone()
+            return cur.execute(f"SELECT * FROM {function}({arguments})", values, prepare=False).fetchone()
 
     def set_kill_switch(self, scope: str, enabled: bool, reason: str, ticket: str,
                         retry_after: Any = None) -> dict[str, Any]:
-        return self.audited("ledger_ops.set_kill_switch", scope, enabled, reason, ticket, retry_after)
+        return self.audited("ledger_ops.set_kill_switch", p_scope=scope, p_enabled=enabled, p_reason=reason,
+                            p_ticket=ticket, p_retry_after=retry_after)

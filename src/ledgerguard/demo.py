@@ -154,7 +154,8 @@ def kill_switch(dsn: str, ledger: Ledger, echo: Echo) -> None:
 def direct_writes(dsn: str, echo: Echo) -> None:
     echo("\n-- a frozen wallet (on-call, audited), and direct writes by the owner")
     with _session(dsn, "ledger_oncall") as conn:
-        row = Ops(conn).audited("ledger_ops.freeze_wallet", "courier:7", "suspicious activity", "INC-FRAUD-3")
+        row = Ops(conn).audited("ledger_ops.freeze_wallet", p_wallet="courier:7", p_reason="suspicious activity",
+                                p_ticket="INC-FRAUD-3")
         echo(f"  audited   #{row['id']} {row['action']} {row['target']} by {row['performed_by']} ({row['ticket']}):"
              f" {row['after_state']}")
     with _session(dsn, "ledger_owner") as owner:
