@@ -14,27 +14,28 @@ Guarantees:
 
 from __future__ import annotations
 
-import os
 import re
 import time
+from dataclasses import replace
 
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
 from ledgerguard.db import MIGRATION_LOCK, PoolerRefused, direct_connection_only, libpq_dsn, sqlalchemy_url
 from ledgerguard.migrate import require_a_migrating_login
+from ledgerguard.settings import Settings
 
 config = context.config
-dsn = config.attributes.get("dsn") or config.get_main_option("sqlalchemy.url") or os.environ.get("LEDGERGUARD_DSN")
-if dsn:
-    dsn = libpq_dsn(dsn)  # sqlalchemy.url may name the driver (postgresql+psycopg://)
-    config.attributes["dsn"] = dsn  # ledgerguard.online builds indexes over a connection of its own to it
-lock_timeout = config.attributes.get("lock_timeout") or os.environ.get("LEDGERGUARD_LOCK_TIMEOUT", "5s")
-statement_timeout = config.attributes.get("statement_timeout") or os.environ.get("LEDGERGUARD_STATEMENT_TIMEOUT", "30min")
+VIA_LEDGERGUARD = "settings" in config.attributes  # ledgerguard.migrate drives this run, with its Settings
+settings: Settings = config.attributes.get("settings") or Settings.from_environment(config.get_main_option("sqlalchemy.url"))
+if settings.dsn:  # sqlalchemy.url may name the driver (postgresql+psycopg://); ledgerguard.online connects with libpq
+    settings = replace(settings, dsn=libpq_dsn(settings.dsn))
+config.attributes["settings"] = settings
+dsn = settings.dsn
 
 SESSION_SETUP = [
-    f"SET lock_timeout = '{lock_timeout}'",
-    f"SET statement_timeout = '{statement_timeout}'",
+    f"SET lock_timeout = '{settings.lock_timeout}'",
+    f"SET statement_timeout = '{settings.statement_timeout}'",
 ]
 
 
@@ -159,9 +160,9 @@ def plain_targets_mean_the_ledger() -> None:
 
 def in_one_line(run) -> None:
     """Plain `alembic`, as a DBA runs it: a database error (no connection, a login without the role) is one line
-    and exit 1, not Alembic's traceback. Under `ledgerguard migrate` (config.attributes["ledgerguard"]) errors
-    pass through: it retries a lock timeout and words the rest itself."""
-    if config.attributes.get("ledgerguard"):
+    and exit 1, not Alembic's traceback. Under `ledgerguard migrate` (VIA_LEDGERGUARD) errors pass through: it
+    retries a lock timeout and words the rest itself."""
+    if VIA_LEDGERGUARD:
         run()
         return
     import psycopg

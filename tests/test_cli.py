@@ -381,3 +381,8 @@ def test_migrate_says_what_it_cannot_do_in_one_line(dsn, empty_database):
     # a deploy job with the wrong login fails while nothing is pending, not on the day a revision comes
     line = _one_line_error(invoke("--dsn", _as(dsn, "lg_auditor"), "migrate"))
     assert line.endswith("(run it as a login IN ROLE ledger_migrator)") and "lg_auditor" in line, line
+
+
+def test_a_setting_of_the_environment_that_makes_no_sense_is_one_line_exit_3(dsn):
+    result = CliRunner().invoke(main, ["--dsn", dsn, "migrate"], env={"LEDGERGUARD_LOCK_RETRIES": "many"})
+    assert result.exit_code == 3 and "LEDGERGUARD_LOCK_RETRIES='many' is not a whole number" in result.output, result.output

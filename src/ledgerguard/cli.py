@@ -18,6 +18,7 @@ import click
 
 from ledgerguard import migrate as migrations
 from ledgerguard.cluster import EmbeddedCluster, stop_on_sigterm
+from ledgerguard.settings import Settings
 
 
 class CheckError(click.ClickException):
@@ -52,15 +53,19 @@ class Ledgerguard(click.Group):
 @click.pass_context
 def main(ctx: click.Context, dsn: str | None) -> None:
     """ledgerguard: a payments ledger kept correct by PostgreSQL itself."""
-    ctx.obj = {"dsn": dsn}
+    try:
+        ctx.obj = Settings.from_environment(dsn)
+    except ValueError as error:  # a LEDGERGUARD_* variable that says nothing we can use
+        raise CheckError(f"ledgerguard: {error}") from None
 
 
 @contextmanager
-def database(ctx: click.Context, migrated: bool = True, embedded: bool = False) -> Iterator[str]:
+def database(ctx: click.Context, migrated: bool = True, embedded: bool = False,
+             cluster_settings: dict[str, str] | None = None) -> Iterator[str]:
     """The DSN to work on: the given one; without one, a fresh embedded cluster's for the commands that may use one
     (`embedded`: demo, serve, bench) and exit 3 for every other. A cron job that lost its environment must never
     report a healthy ledger, and an on-call freeze must never land in a throwaway database."""
-    dsn = ctx.obj["dsn"]
+    dsn = ctx.obj.dsn
     if dsn:
         yield dsn
         return
@@ -69,7 +74,7 @@ def database(ctx: click.Context, migrated: bool = True, embedded: bool = False) 
                          "(only demo, serve and bench start a throwaway cluster)")
     stop_on_sigterm()
     click.echo("Starting an embedded PostgreSQL (no --dsn / LEDGERGUARD_DSN given) …", err=True)
-    cluster = EmbeddedCluster("cli", settings=ctx.obj.get("cluster_settings"))
+    cluster = EmbeddedCluster("cli", settings=cluster_settings)
     try:
         cluster.start()
         dsn = cluster.create_database("ledgerguard")
@@ -262,9 +267,7 @@ def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[st
     sys.path.insert(0, str(root))
     import bench as benchmark
 
-    if not ctx.obj["dsn"]:
-        ctx.obj["cluster_settings"] = benchmark.BENCH_SETTINGS
-    with database(ctx, migrated=False, embedded=True) as dsn:
+    with database(ctx, migrated=False, embedded=True, cluster_settings=benchmark.BENCH_SETTINGS) as dsn:
         harness = benchmark.Bench(dsn, quick=quick, only=only, echo=lambda line: click.echo(line, err=True))
         if ab:
             harness.ab(ab, rounds)
@@ -280,7 +283,7 @@ def bench(ctx: click.Context, quick: bool, json_path: str | None, only: tuple[st
 @click.pass_context
 def serve(ctx: click.Context) -> None:
     """Start a migrated throwaway cluster, print its DSN, wait for Ctrl-C."""
-    if ctx.obj["dsn"]:
+    if ctx.obj.dsn:
         raise click.UsageError("serve starts its own embedded cluster; drop --dsn / LEDGERGUARD_DSN")
     with database(ctx, embedded=True) as dsn:
         click.echo(f"LEDGERGUARD_DSN={dsn}")

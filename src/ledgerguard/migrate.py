@@ -16,16 +16,19 @@ from sqlalchemy.exc import OperationalError
 from ledgerguard import resources
 from ledgerguard.db import direct_connection_only
 from ledgerguard.online import Report, to_stderr
+from ledgerguard.settings import Settings
 
 MAIN = "ledger@head"          # the ledger itself
 SCHEDULE = "schedule@head"    # opt-in pg_cron jobs (ledgerguard migrate --schedule)
 
 
 def alembic_config(dsn: str | None, output: io.TextIOBase | None = None) -> Config:
+    """Alembic's config for a run of ours: the shipped migrations, and the run's Settings (which tells
+    migrations/env.py that ledgerguard drives it: its errors pass through to this module and the CLI). Besides
+    them only the run's plumbing travels in attributes: `report` (progress) in, `heads_before` out."""
     cfg = Config(output_buffer=output) if output is not None else Config()
     cfg.set_main_option("script_location", str(resources.migrations_dir()))
-    cfg.attributes["dsn"] = dsn
-    cfg.attributes["ledgerguard"] = True  # migrations/env.py: errors pass through to this module and the CLI
+    cfg.attributes["settings"] = Settings.from_environment(dsn)
     return cfg
 
 
@@ -37,8 +40,8 @@ def upgrade(dsn: str, revision: str = MAIN, report: Report = to_stderr) -> str |
     queues the application's queries behind a long transaction for longer
     than lock_timeout, and a short-lived lock does not fail the deployment.
     """
-    retries = int(os.environ.get("LEDGERGUARD_LOCK_RETRIES", "5"))
     cfg = alembic_config(dsn)
+    retries = cfg.attributes["settings"].lock_retries
     cfg.attributes["report"] = report
     for attempt in range(retries + 1):
         try:

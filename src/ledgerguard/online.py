@@ -157,7 +157,7 @@ def build_index(index: OnlineIndex, chunk_rows: int = 100_000) -> None:
                 report(f"index {index.schema}.{index.name} is INVALID (an earlier build failed): dropping it")
                 conn.execute(index.drop_sql())
             _refuse_blockers(conn, index, report)
-            _build(conn, index, report, context.config.attributes["dsn"])
+            _build(conn, index, report, context.config.attributes["settings"].dsn)
     finally:
         conn.execute("RESET ROLE")
 
