@@ -14,6 +14,7 @@ change starts a new one.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 from dataclasses import dataclass
@@ -41,6 +42,20 @@ def ordered_revisions() -> list[Revision]:
     script = ScriptDirectory.from_config(alembic_config(None))
     walked = list(script.iterate_revisions("ledger@head", "base"))
     return [Revision(r.revision, Path(r.path), getattr(r.module, "RELEASED", None)) for r in reversed(walked)]
+
+
+def fingerprint(path: Path) -> str:
+    """sha256 of a revision: its .py file and every file of its folder, by relative path."""
+    digest = hashlib.sha256(path.read_bytes())
+    for file in sorted(p for p in path.with_suffix("").rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(file.relative_to(path.parent).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
+
+
+def released_fingerprints() -> dict[str, str]:
+    """migrations/released.txt: revision -> fingerprint, recorded when its release was tagged."""
+    lines = (resources.migrations_dir() / "released.txt").read_text().splitlines()
+    return dict(line.split()[:2] for line in lines if line.strip() and not line.startswith("#"))
 
 
 def newest_frozen_copies(revisions: list[Revision] | None = None) -> dict[str, Path]:

@@ -323,3 +323,13 @@ def test_plain_alembic_says_why_it_could_not_run_in_one_line(dsn):
     denied = _alembic("upgrade", "head", dsn=psycopg.conninfo.make_conninfo(dsn, user="lg_auditor"))
     assert denied.returncode == 1 and "Traceback" not in denied.stderr, denied.stderr[-2000:]
     assert "permission denied" in denied.stderr.strip().splitlines()[-1], denied.stderr
+
+
+def test_a_released_revision_is_never_edited():
+    """Every revision a release froze (RELEASED set) still has the fingerprint recorded in migrations/released.txt
+    when it was released: its .py file and every frozen file. A change after a release is a new revision."""
+    recorded = revisions.released_fingerprints()
+    released = {r.revision: Path(r.path) for r in migrate._script().walk_revisions() if getattr(r.module, "RELEASED", None)}
+    assert set(released) == set(recorded), "record a released revision in migrations/released.txt when its release is tagged"
+    for revision, path in released.items():
+        assert revisions.fingerprint(path) == recorded[revision], f"released revision {revision} was edited: make a new one"
