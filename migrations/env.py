@@ -50,8 +50,16 @@ def run_migrations_offline() -> None:
     with context.begin_transaction():
         for statement in SESSION_SETUP:
             context.execute(statement)
-        if moved:
-            context.execute(f"UPDATE public.alembic_version SET version_num = '{moved[1]}' WHERE version_num = '{moved[0]}'")
+        if moved:  # the move checks it found the database where it must be: nothing after it runs otherwise
+            context.execute(f"""DO $move$
+BEGIN
+    UPDATE public.alembic_version SET version_num = '{moved[1]}' WHERE version_num = '{moved[0]}';
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'this database is not at revision {moved[0]}: this script moves only a database at {moved[0]}'
+              USING HINT = 'ledgerguard migrate (online) says what a database at another revision needs.';
+    END IF;
+END
+$move$""")
         context.run_migrations()
 
 
@@ -77,12 +85,15 @@ def run_migrations_online() -> None:
             for statement in SESSION_SETUP:
                 connection.execute(text(statement))
             connection.commit()
+            # Read under the lock: what this run started from, before a replaced revision moves (a retry of
+            # the same upgrade keeps what the first attempt found).
+            config.attributes.setdefault("heads_before", tuple(connection.execute(text(
+                "SELECT version_num FROM public.alembic_version")).scalars())
+                if connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar() else ())
             move_replaced_revisions(connection)
             connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
-            # Read under the lock: what this run started from (a retry of the
-            # same upgrade keeps what the first attempt found).
-            config.attributes.setdefault("heads_before", context.get_context().get_current_heads())
+            keep_the_ledger_unless_told(connection)
             with context.begin_transaction():
                 context.run_migrations()
             connection.commit()
@@ -90,6 +101,24 @@ def run_migrations_online() -> None:
             connection.rollback()
             connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), MIGRATION_LOCK)
             connection.commit()
+
+
+def keep_the_ledger_unless_told(connection) -> None:
+    """A downgrade that would go below the baseline removes the ledger: while it holds transactions that is
+    refused before the first step of the downgrade runs (a refusal at the baseline's own step would come after
+    the revisions above it were already undone), unless -x drop_data=yes (`migrate --drop-data`)."""
+    opts = context._proxy.context_opts
+    if getattr(opts.get("fn"), "__name__", "") != "downgrade" or context.get_x_argument(as_dictionary=True).get("drop_data") == "yes":
+        return
+    bases = {rev.revision for rev in context.script.walk_revisions() if getattr(rev.module, "REPLACES", ())}
+    steps = opts["fn"](context.get_context().get_current_heads(), context.get_context())
+    if not any(not step.is_upgrade and step.revision.revision in bases for step in steps):
+        return
+    if connection.execute(text("SELECT to_regclass('ledger.transactions') IS NOT NULL AND EXISTS (SELECT FROM ledger.transactions)")).scalar():
+        raise SystemExit(f"ledgerguard: refusing to remove the ledger of database {connection.engine.url.database!r}: "
+                         "it holds transactions, and a downgrade below the baseline drops them. Dump it first "
+                         "(pg_dump -Fc), then downgrade with --drop-data (alembic: -x drop_data=yes). Nothing was changed.")
+    connection.commit()
 
 
 def replaced_by() -> dict[str, str]:
@@ -134,6 +163,11 @@ def move_replaced_revisions(connection) -> None:
     for revision in sorted(old):
         connection.execute(text("UPDATE public.alembic_version SET version_num = :new WHERE version_num = :old"),
                            {"new": replaced[revision], "old": revision})
+    # Alembic stores heads only: a row another row depends on (0022 beside s002, which depends on it) goes.
+    moved = {replaced.get(row, row) for row in rows}
+    for row in moved:
+        if any(row in {r.revision for r in context.script.iterate_revisions(other, "base")} for other in moved - {row}):
+            connection.execute(text("DELETE FROM public.alembic_version WHERE version_num = :row"), {"row": row})
 
 
 def plain_targets_mean_the_ledger() -> None:

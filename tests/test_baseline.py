@@ -11,8 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from click.testing import CliRunner
+
 from devtools import revisions
 from ledgerguard import migrate
+from ledgerguard.cli import main
 from ledgerguard.cluster import find_bindir
 from releases import CHAIN_BEFORE_THE_BASELINE, ROOT, run_cli_at, tree_at
 from test_migrations import _schema_dump
@@ -61,7 +64,7 @@ def test_a_ledger_at_the_end_of_the_chain_moves_to_the_baseline_with_nothing_cha
     schema, data = _schema_dump(old), _data_dump(old)
 
     lines: list[str] = []
-    assert migrate.gated_upgrade(old, BASELINE, report=lines.append) == BASELINE  # found there, under the lock
+    assert migrate.gated_upgrade(old, BASELINE, report=lines.append) == "0021"  # found there, under the lock
     assert _versions(old) == [BASELINE]
     assert _schema_dump(old) == schema and _data_dump(old) == data
 
@@ -111,3 +114,31 @@ def test_offline_sql_moves_a_ledger_at_the_end_of_the_chain_by_its_version_row(c
     subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), old],
                    check=True, capture_output=True, text=True)
     assert _versions(old) == [BASELINE] and _schema_dump(old) == schema
+
+
+def test_the_offline_move_stops_on_a_database_at_another_revision(chain, empty_database, tmp_path):
+    """Found by review: the script of `--sql --from 0021` applied to a database at 0015 moved nothing, said
+    nothing, and replaced its functions with 0023's. Its first statement now stops psql there."""
+    old = empty_database()
+    assert run_cli_at(chain, old, "migrate", "--revision", "0015").returncode == 0
+    schema = _schema_dump(old)
+    script = tmp_path / "move.sql"
+    script.write_text(migrate.offline_sql(start="0021"))
+    applied = subprocess.run([str(find_bindir() / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", str(script), old],
+                             capture_output=True, text=True)
+    assert applied.returncode != 0 and "this database is not at revision 0021" in applied.stderr, applied.stderr
+    assert _versions(old) == ["0015"] and _schema_dump(old) == schema
+
+
+def test_a_ledger_with_the_schedule_at_the_end_of_the_chain_moves_too_and_doctor_says_what_it_is(chain, empty_database):
+    """Review: a 0021 ledger with the opt-in schedule (version rows 0021 and s001, as the chain's Alembic writes
+    them) could not be upgraded (s002 "overlaps" 0022), and doctor on a 0021 ledger ended in a traceback."""
+    old = empty_database()
+    assert run_cli_at(chain, old, "migrate").returncode == 0
+    with psycopg.connect(old) as conn:  # pg_cron is not preloaded here: the rows the schedule line leaves
+        conn.execute("INSERT INTO public.alembic_version VALUES ('s001')")
+    doctor = CliRunner().invoke(main, ["--dsn", old, "doctor"], catch_exceptions=False)
+    assert doctor.exit_code == 1 and "FAIL  revision 0021 deployed" in doctor.output, doctor.output
+    moved = CliRunner().invoke(main, ["--dsn", old, "migrate"], catch_exceptions=False)
+    assert moved.exit_code == 0 and moved.stdout.strip().endswith(f"revision 0021 -> {migrate.head()}"), moved.output
+    assert _versions(old) == sorted([migrate.head(), "s002"])

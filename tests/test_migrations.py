@@ -12,9 +12,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from click.testing import CliRunner
 
 from devtools import revisions
 from ledgerguard import deploy, migrate, resources
+from ledgerguard.cli import main
 from ledgerguard.cluster import EmbeddedCluster, find_bindir
 from ledgerguard.db import MIGRATION_LOCK
 from releases import this_tree_with
@@ -333,3 +335,18 @@ def test_a_released_revision_is_never_edited():
     assert set(released) == set(recorded), "record a released revision in migrations/released.txt when its release is tagged"
     for revision, path in released.items():
         assert revisions.fingerprint(path) == recorded[revision], f"released revision {revision} was edited: make a new one"
+
+
+def test_a_refused_removal_of_the_ledger_undoes_nothing_above_the_baseline(dsn, db):
+    """Review: `downgrade base` of a ledger with transactions was refused at the baseline's step, after the
+    revisions above it (0023, the LG208 guard) were already undone. The refusal now comes first."""
+    db.execute("SELECT ledger.create_wallet('card', 'EXTERNAL', 'USD', true), ledger.create_wallet('alice', 'USER', 'USD')")
+    db.execute("""SELECT ledger.post_transaction('fund', 'TRANSFER',
+                  '[{"wallet": "card", "amount": "-5.00"}, {"wallet": "alice", "amount": "5.00"}]')""")
+    db.commit()
+    schema = _schema_dump(dsn)
+    result = CliRunner().invoke(main, ["--dsn", dsn, "migrate", "--downgrade", "base"], catch_exceptions=False)
+    assert result.exit_code == 3 and "refusing to remove the ledger" in result.output and "--drop-data" in result.output
+    plain = _alembic("downgrade", "base", dsn=dsn)
+    assert plain.returncode != 0 and "-x drop_data=yes" in plain.stderr, plain.stderr[-2000:]
+    assert migrate.current(dsn) == migrate.head() and _schema_dump(dsn) == schema

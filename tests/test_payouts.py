@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import run_parallel
-from ledger_state import violations
+from ledger_state import bypassing_triggers, violations
 from ledgerguard import errors
 from ledgerguard.client import Ledger
 
@@ -407,6 +407,11 @@ def test_an_order_the_provider_reports_paid_after_the_ledger_failed_it_is_never_
     db.rollback()
     assert db.execute("SELECT severity FROM ledger_check.provider_vs_internal(NULL) WHERE subject = %s",
                       (f"payout {first}",)).fetchone() == ("HIGH",)
+    with bypassing_triggers(db):  # the report is days old: the block is a state, so the 24-hour check still has it
+        db.execute("UPDATE ledger.provider_events SET received_at = now() - interval '3 days' WHERE payout_id = %s", (first,))
+    db.commit()
+    assert db.execute("SELECT severity FROM ledger_check.provider_vs_internal() WHERE subject = %s",
+                      (f"payout {first}",)).fetchone() == ("HIGH",)
     db.rollback()
 
     assert _record(vendors, *_event(first, "p-2", 2, "failed", "27.00", "acme-tx-1")) == "APPLIED"
@@ -425,3 +430,55 @@ def test_the_settlement_batch_skips_an_order_the_provider_reports_paid_and_pays_
     db.execute("SELECT ledger.run_settlement_batch(current_date)")
     assert db.execute("SELECT order_ref, sqlstate FROM ledger.settlement_batch_refusals").fetchall() == [("order:B1", "LG208")]
     assert live_payouts(db, "order:B1") == 0 and live_payouts(db, "order:B2") == 1
+
+
+def _failed_payout_with_a_succeeded_report_in_flight(vendors, connect, order: str) -> tuple[int, psycopg.Connection]:
+    """A failed payout of `order`, and an open transaction (not committed) that records the provider's report
+    that it succeeded."""
+    failed = vendors.payout_once(order, "vendor:1", "9.00")[0]
+    vendors.fail_payout(failed, "bank rejected")
+    reporter = connect("lg_app2", autocommit=False)
+    reporter.execute("SELECT ledger.record_provider_event(%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                     _event(failed, f"{order}-ev", 1, "succeeded", "9.00", f"{order}-tx"))
+    return failed, reporter
+
+
+def test_a_payout_waits_for_a_provider_report_in_flight_on_the_orders_failed_payout(vendors, connect, db):
+    """Review of 0023: while a `succeeded` report on the failed payout was still open, a new payout of the order
+    did not wait and paid it again (READ COMMITTED). It now waits on the failed payout's row and, once the report
+    commits, refuses with LG208."""
+    failed, reporter = _failed_payout_with_a_succeeded_report_in_flight(vendors, connect, "order:R1")
+    caller = Ledger(connect("lg_app"))
+    outcome: list[object] = []
+    worker = threading.Thread(target=lambda: outcome.append(_outcome(caller, "order:R1")))
+    worker.start()
+    time.sleep(0.5)
+    assert worker.is_alive() and outcome == [], "the payout must wait for the report in flight"
+    reporter.commit()
+    worker.join(timeout=30)
+    assert outcome == ["LG208"] and live_payouts(db, "order:R1") == 0
+
+
+def test_under_repeatable_read_a_report_committed_after_the_snapshot_fails_the_payout_to_serialize(vendors, connect, db):
+    """Review of 0023: a REPEATABLE READ caller whose snapshot predates the committed report paid the order
+    again. Locking the failed payout now fails it with 40001; its retry sees the report and refuses (LG208)."""
+    failed, reporter = _failed_payout_with_a_succeeded_report_in_flight(vendors, connect, "order:R2")
+    caller = connect("lg_app", autocommit=False)
+    caller.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+    caller.execute("SELECT 1")  # the snapshot
+    reporter.commit()
+    with pytest.raises(psycopg.errors.SerializationFailure):
+        caller.execute("SELECT * FROM ledger.payout_once('order:R2', 'vendor:1', 9.00, 'RETRY')")
+    caller.rollback()
+    with pytest.raises(psycopg.Error, match="may be paid already"):
+        caller.execute("SELECT * FROM ledger.payout_once('order:R2', 'vendor:1', 9.00, 'RETRY')")
+    caller.rollback()
+    assert live_payouts(db, "order:R2") == 0
+
+
+def _outcome(app: Ledger, order: str) -> str:
+    try:
+        app.payout_once(order, "vendor:1", "9.00", "RETRY")
+        return "PAID"
+    except errors.LedgerError as error:
+        return error.sqlstate

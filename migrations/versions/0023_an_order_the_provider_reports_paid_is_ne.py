@@ -5,9 +5,10 @@ succeeded, and a retry of payout_once paid the order a second time. A new
 payout of an order is now refused (LG208) while an earlier payout of it that
 the ledger failed or cancelled has "succeeded" as the provider's latest
 word; the settlement batch records such an order as a refusal and pays the
-rest; ledger_check.provider_vs_internal calls that payout HIGH. The partial
-index payouts_paid_by_provider_after_failure (built online: changes/) keeps
-the lookup to those few rows.
+rest; ledger_check.provider_vs_internal calls that payout HIGH (whatever its
+window). payout_once locks the order's failed payouts FOR SHARE, so a
+provider report in flight is waited for or fails the call to serialize; the
+partial index payouts_failed_per_order (built online: changes/) finds them.
 
 Revision ID: 0023
 Revises: 0022
@@ -21,12 +22,13 @@ branch_labels = None
 depends_on = None
 RELEASED = None  # the release that freezes this revision; until then new-revision regenerates it
 
-# Frozen copies and hand-written table changes in 0023_a_change/, in build order.
+# Frozen copies and hand-written table changes in 0023_an_order_the_provider_reports_paid_is_ne/, in build order.
 UPGRADE = [
     'changes/ledger.payouts.sql',
     'functions/ledger.payout_once.sql',
     'functions/ledger.run_settlement_batch.sql',
     'checks/ledger_check.provider_vs_internal.sql',
+    'checks/ledger_check.settlement_refusals.sql',
 ]
 
 # Replaced objects: the revision folder that holds the copy a downgrade restores.
@@ -34,6 +36,7 @@ RESTORE = {
     'functions/ledger.payout_once.sql': '0022_baseline',
     'functions/ledger.run_settlement_batch.sql': '0022_baseline',
     'checks/ledger_check.provider_vs_internal.sql': '0022_baseline',
+    'checks/ledger_check.settlement_refusals.sql': '0022_baseline',
 }
 
 # The table changes undone, last first (hand-written, in changes/).

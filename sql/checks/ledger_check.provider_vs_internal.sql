@@ -4,12 +4,16 @@ LANGUAGE sql
 STABLE
 PARALLEL SAFE
 AS $$
-    WITH latest AS (  -- the provider's latest word on each payout touched in the window
+    WITH latest AS (  -- the provider's latest word on each payout touched in the window, and on every payout
+                      -- it reports paid that the ledger failed (a state, which payout_once refuses on: LG208)
         SELECT DISTINCT ON (v.payout_id) v.payout_id, v.state, v.amount, v.event_seq
           FROM ledger.provider_events AS v
          WHERE v.outcome = 'APPLIED'
            AND v.payout_id IN (SELECT x.payout_id FROM ledger.provider_events AS x
-                                WHERE x.received_at >= coalesce(now() - p_since, '-infinity'))
+                                WHERE x.received_at >= coalesce(now() - p_since, '-infinity')
+                               UNION
+                               SELECT p.id FROM ledger.payouts AS p
+                                WHERE p.status IN ('FAILED', 'CANCELLED') AND p.provider_state = 'succeeded')
          ORDER BY v.payout_id, v.event_seq DESC
     ), compared AS (
         SELECT p.id, p.order_ref, p.currency, p.status, p.provider_amount, l.state, l.amount AS provider_reported

@@ -7,7 +7,7 @@ AS $$
     SELECT 'settlement_refusals', 'HIGH', 'order ' || r.order_ref, NULL::numeric,
            jsonb_build_object('batch_id', b.id, 'run_date', b.run_date, 'order_ref', r.order_ref,
                               'sqlstate', r.sqlstate, 'reason', r.reason),
-           'The settlement batch could not pay this order (LG010: the beneficiary is short of funds; LG008/LG201: frozen or suspended; LG206: busy). Fix the cause, then rerun the batch for its day: it pays only what is unpaid.'
+           'The settlement batch could not pay this order (LG010: the beneficiary is short of funds; LG008/LG201: frozen or suspended; LG206: busy; LG208: the provider reports an earlier payout of it paid, ask the provider). Fix the cause, then rerun the batch for its day: it pays only what is unpaid.'
       FROM ledger.settlement_batch_refusals AS r
       JOIN ledger.settlement_batches AS b ON b.id = r.batch_id
      WHERE b.started_at >= coalesce(now() - p_since, '-infinity')

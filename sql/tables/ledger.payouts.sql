@@ -30,9 +30,9 @@ CREATE UNIQUE INDEX payouts_one_live_per_order ON ledger.payouts (order_ref) WHE
 -- One provider ref per merchant (the ledger-desync postmortem's AI-01).
 CREATE UNIQUE INDEX payouts_provider_ref_per_merchant ON ledger.payouts (provider_ref, merchant_ref) WHERE provider_ref IS NOT NULL;
 CREATE INDEX payouts_beneficiary_created_at ON ledger.payouts (beneficiary_wallet_id, created_at);
--- The payouts the ledger failed or cancelled and the provider last reported paid: few, and payout_once reads
--- them before every new payout of an order (LG208).
-CREATE INDEX payouts_paid_by_provider_after_failure ON ledger.payouts (order_ref) WHERE provider_state = 'succeeded' AND status IN ('FAILED', 'CANCELLED');
+-- The payouts of an order the ledger failed or cancelled: payout_once locks them before a new payout of the
+-- order (LG208 when the provider reports one of them paid).
+CREATE INDEX payouts_failed_per_order ON ledger.payouts (order_ref) WHERE status IN ('FAILED', 'CANCELLED');
 CREATE INDEX payouts_created_at_brin ON ledger.payouts USING brin (created_at) WITH (autosummarize = on);
 COMMENT ON TABLE ledger.payouts IS 'Payouts: at most one live (not FAILED/CANCELLED) payout per order; status moves PENDING -> SUBMITTED -> COMPLETED, or to FAILED / CANCELLED; every money step is a balanced ledger transaction.';
 COMMENT ON COLUMN ledger.payouts.id IS 'Payout id; providers echo it back in their callbacks.';

@@ -152,10 +152,15 @@ def line_revision(heads, branch: str = MAIN) -> str | None:
     line = {r.revision for r in script.iterate_revisions(branch, "base")}
     if branch != MAIN:  # a side line depends on the ledger line; count only its own revisions
         line -= {r.revision for r in script.iterate_revisions(MAIN, "base")}
+    known = {r.revision for r in script.walk_revisions()}
+    ancestors: set[str] = set()
     for head in heads:
-        for ancestor in script.iterate_revisions(head, "base"):
-            if ancestor.revision in line:
-                return ancestor.revision
+        if head not in known:  # a revision of a chain this release no longer carries (0021): as it was stored
+            return head if branch == MAIN and head.isdigit() else None  # the ledger's are numbered, side lines not
+        ancestors |= {ancestor.revision for ancestor in script.iterate_revisions(head, "base")}
+    for revision in script.iterate_revisions(branch, "base"):  # newest first: 0023 beside s002, not its 0022
+        if revision.revision in line and revision.revision in ancestors:
+            return revision.revision
     return None
 
 

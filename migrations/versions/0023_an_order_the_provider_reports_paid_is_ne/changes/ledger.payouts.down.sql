@@ -1,1 +1,1 @@
-DROP INDEX CONCURRENTLY IF EXISTS ledger.payouts_paid_by_provider_after_failure;
+DROP INDEX CONCURRENTLY IF EXISTS ledger.payouts_failed_per_order;

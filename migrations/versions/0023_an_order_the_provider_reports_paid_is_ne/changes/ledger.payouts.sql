@@ -1,2 +1,2 @@
--- The payouts the ledger failed and the provider reports paid, which payout_once reads before a new payout (LG208).
-CREATE INDEX CONCURRENTLY payouts_paid_by_provider_after_failure ON ledger.payouts (order_ref) WHERE provider_state = 'succeeded' AND status IN ('FAILED', 'CANCELLED');
+-- The payouts of an order the ledger failed or cancelled, which payout_once locks before a new payout (LG208).
+CREATE INDEX CONCURRENTLY payouts_failed_per_order ON ledger.payouts (order_ref) WHERE status IN ('FAILED', 'CANCELLED');

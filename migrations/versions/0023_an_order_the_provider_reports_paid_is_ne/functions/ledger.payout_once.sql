@@ -79,11 +79,15 @@ BEGIN
         ELSE
             -- An earlier payout the ledger failed but the provider last reported paid: the order may be paid
             -- already, and a new payout would pay it twice. Its money went back to the beneficiary when it
-            -- failed; only the provider knows which is true.
-            SELECT * INTO v_existing FROM ledger.payouts AS p
-             WHERE p.order_ref = p_order_ref AND p.provider_state = 'succeeded' AND p.status IN ('FAILED', 'CANCELLED')
-             LIMIT 1;
-            IF FOUND THEN
+            -- failed; only the provider knows which is true. The earlier payouts are locked FOR SHARE, so a
+            -- provider report on one of them still in flight is waited for and then read (READ COMMITTED), or
+            -- fails this call to serialize (40001, REPEATABLE READ and up) when it committed after the snapshot.
+            FOR v_existing IN SELECT * FROM ledger.payouts AS p
+                               WHERE p.order_ref = p_order_ref AND p.status IN ('FAILED', 'CANCELLED')
+                               ORDER BY p.id FOR SHARE LOOP
+                EXIT WHEN v_existing.provider_state = 'succeeded';
+            END LOOP;
+            IF v_existing.provider_state = 'succeeded' THEN
                 RAISE EXCEPTION 'order % may be paid already: the provider reports payout % succeeded, which the ledger %',
                                 p_order_ref, v_existing.id, lower(v_existing.status)
                     USING ERRCODE = 'LG208',
