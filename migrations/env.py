@@ -21,7 +21,8 @@ from dataclasses import replace
 from alembic import context
 from sqlalchemy import create_engine, pool, text
 
-from ledgerguard.db import MIGRATION_LOCK, PoolerRefused, direct_connection_only, libpq_dsn, sqlalchemy_url
+from ledgerguard.db import (MIGRATION_LOCK, PoolerRefused, cause_and_message, direct_connection_only, libpq_dsn,
+                            sqlalchemy_url)
 from ledgerguard.migrate import require_a_migrating_login
 from ledgerguard.settings import Settings
 
@@ -205,9 +206,7 @@ def in_one_line(run) -> None:
     try:
         run()
     except (DBAPIError, psycopg.Error) as error:
-        cause = getattr(error, "orig", None) or error
-        primary = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).strip().splitlines()[0]
-        raise SystemExit(f"ledgerguard: {primary}") from None
+        raise SystemExit(f"ledgerguard: {cause_and_message(error)[1]}") from None
 
 
 LEDGER = "ledger"

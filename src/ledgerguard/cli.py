@@ -96,7 +96,7 @@ def one_line(roles: str, ledger_expected: bool = True) -> Iterator[None]:
     from alembic.util import CommandError
     from sqlalchemy.exc import DBAPIError
 
-    from ledgerguard.db import PoolerRefused
+    from ledgerguard.db import PoolerRefused, cause_and_message
 
     command = f"ledgerguard {click.get_current_context().info_name}"
     try:
@@ -108,8 +108,7 @@ def one_line(roles: str, ledger_expected: bool = True) -> Iterator[None]:
     except (PoolerRefused, CommandError) as error:
         raise CheckError(f"{command}: {error}") from None
     except (DBAPIError, psycopg.Error) as error:
-        cause = getattr(error, "orig", None) or error  # SQLAlchemy (in migrations) wraps the psycopg error
-        primary = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).strip().splitlines()[0]
+        cause, primary = cause_and_message(error)
         if isinstance(cause, psycopg.errors.InsufficientPrivilege):
             raise CheckError(f"{command}: {primary} (run it as a login IN ROLE {roles})") from None
         if ledger_expected and isinstance(cause, (psycopg.errors.UndefinedTable, psycopg.errors.UndefinedFunction,

@@ -66,3 +66,11 @@ def direct_connection_only(dsn: str) -> None:
         raise PoolerRefused(f"refusing to migrate through a connection pooler: two connections to this DSN shared "
                             f"server process {shared}. Migrate over a direct connection to PostgreSQL (the pooler's "
                             "host and port bypassed); applications keep using the pooler.")
+
+
+def cause_and_message(error: BaseException) -> tuple[BaseException, str]:
+    """The database error under a SQLAlchemy one (in migrations it wraps psycopg's), and its message in one line:
+    what a command that could not run prints."""
+    cause = getattr(error, "orig", None) or error
+    primary = getattr(getattr(cause, "diag", None), "message_primary", None) or str(cause).strip().splitlines()[0]
+    return cause, primary
