@@ -88,9 +88,7 @@ def run_migrations_online() -> None:
             connection.commit()
             # Read under the lock: what this run started from, before a replaced revision moves (a retry of
             # the same upgrade keeps what the first attempt found).
-            config.attributes.setdefault("heads_before", tuple(connection.execute(text(
-                "SELECT version_num FROM public.alembic_version")).scalars())
-                if connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar() else ())
+            config.attributes.setdefault("heads_before", tuple(sorted(stored_versions(connection))))
             move_replaced_revisions(connection)
             connection.commit()
             context.configure(connection=connection, transaction_per_migration=True)
@@ -102,6 +100,13 @@ def run_migrations_online() -> None:
             connection.rollback()
             connection.execute(text("SELECT pg_advisory_unlock(:ns, :key)"), MIGRATION_LOCK)
             connection.commit()
+
+
+def stored_versions(connection) -> set[str]:
+    """The rows of Alembic's version table, none before the first migration."""
+    if not connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar():
+        return set()
+    return set(connection.execute(text("SELECT version_num FROM public.alembic_version")).scalars())
 
 
 def keep_the_ledger_unless_told(connection) -> None:
@@ -143,9 +148,7 @@ def move_replaced_revisions(connection) -> None:
     baseline by its version rows alone, under the migration lock: chain and baseline build the same catalog
     (tests/test_baseline.py). Only an upgrade moves a database; a database at an older revision, which this
     release no longer carries, is refused before anything runs."""
-    if not connection.execute(text("SELECT to_regclass('public.alembic_version') IS NOT NULL")).scalar():
-        return
-    rows = set(connection.execute(text("SELECT version_num FROM public.alembic_version")).scalars())
+    rows = stored_versions(connection)
     revisions = list(context.script.walk_revisions())
     old = rows - {rev.revision for rev in revisions}
     if not old:
