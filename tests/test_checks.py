@@ -384,9 +384,10 @@ def test_an_incremental_run_checks_what_is_new_and_its_watermark_never_passes_a_
 
     third, found = incremental()
     assert ("unbalanced_transactions", f"transaction {txn}") in found
-    assert third["since"] is not None, "an incremental run, not all history"
+    assert third["started_at"] - third["since"] == started, "an incremental run from the writer's start, not all history"
     fourth, found = incremental()
-    assert found == set() and fourth["since"] < third["since"]  # nothing new: a shorter window, nothing again
+    assert found == set(), "nothing new: nothing again"
+    assert fourth["started_at"] - fourth["since"] == third["started_at"], "nothing new: the window starts at the last run"
 
 
 def test_a_recorded_run_summarizes_the_time_indexes_so_a_window_reads_only_the_window(ledger, connect, db):
